@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Reflection;
 
 namespace Weft;
 
@@ -9,13 +8,8 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("Weft: a self-hostable mesh VPN");
-        var version = new Command("version", "Print the version of weft");
-        version.SetAction(_ =>
-        {
-            Console.WriteLine(Assembly.GetExecutingAssembly().GetName().Version);
-            return 0;
-        });
-        root.Subcommands.Add(version);
+        // One line per command; each command lives in Commands/ and wires its own parts.
+        root.Subcommands.Add(VersionCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
