@@ -35,6 +35,21 @@ public static class Constants
     /// <summary>At most one initiation is consumed per peer within this interval (flood guard).</summary>
     public static readonly TimeSpan HandshakeInitiationRate = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Noise protocol name hashed into the initial chaining key.</summary>
+    public static ReadOnlySpan<byte> NoiseConstruction => "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"u8;
+
+    /// <summary>WireGuard's prologue identifier mixed into the initial hash.</summary>
+    public static ReadOnlySpan<byte> NoiseIdentifier => "WireGuard v1 zx2c4 Jason@zx2c4.com"u8;
+
+    /// <summary>Label hashed with the receiver's public key to key mac1.</summary>
+    public static ReadOnlySpan<byte> LabelMac1 => "mac1----"u8;
+
+    /// <summary>Label hashed with the receiver's public key to key cookie encryption.</summary>
+    public static ReadOnlySpan<byte> LabelCookie => "cookie--"u8;
+
+    /// <summary>A cookie is used for mac2 only while younger than CookieRefreshTime minus this (the kernel's latency margin).</summary>
+    public static readonly TimeSpan CookieRefreshMargin = TimeSpan.FromSeconds(5);
+
     /// <summary>Message type bytes (little-endian u32 with three zero bytes after).</summary>
     public const byte MessageInitiationType = 1;
     public const byte MessageResponseType = 2;
@@ -92,4 +107,16 @@ public static class Constants
 
     /// <summary>Once under load, the device stays so for this long after the queue drains.</summary>
     public static readonly TimeSpan UnderLoadAfterTime = TimeSpan.FromSeconds(1);
+
+    /// <summary>Handshake messages per second each source address may have processed under load (the reference's rate).</summary>
+    public const int HandshakesPerSecondPerSource = 20;
+
+    /// <summary>Handshake messages a quiet source may send back to back under load.</summary>
+    public const int HandshakeBurstPerSource = 5;
+
+    /// <summary>Sources the handshake rate limiter tracks; beyond this new sources are refused until old ones expire.</summary>
+    public const int RateLimiterMaxSources = 1 << 16;
+
+    /// <summary>A rate-limiter entry unused for this long is forgotten (its bucket would be full again anyway).</summary>
+    public static readonly TimeSpan RateLimiterEntryLifetime = TimeSpan.FromSeconds(1);
 }
