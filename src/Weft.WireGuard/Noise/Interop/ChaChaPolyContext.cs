@@ -14,26 +14,32 @@ internal sealed unsafe class ChaChaPolyContext : IDisposable
 
     private static readonly IntPtr Cipher = LibCrypto.EVP_chacha20_poly1305();
 
-    private readonly SafeEvpCipherContextHandle _context;
+    // _handle owns the native context and stays referenced (DangerousAddRef) until Dispose, so the
+    // raw _context used per packet cannot be freed underneath a call.
+    private readonly SafeEvpCipherContextHandle _handle;
+    private readonly IntPtr _context;
     private readonly int _encrypt;
+    private bool _referenced;
 
     /// <summary>Keys a new context for sealing (<paramref name="encrypt"/>) or opening.</summary>
     public ChaChaPolyContext(ReadOnlySpan<byte> key, bool encrypt)
     {
         _encrypt = encrypt ? 1 : 0;
-        _context = LibCrypto.EVP_CIPHER_CTX_new();
-        if (_context.IsInvalid)
+        _handle = LibCrypto.EVP_CIPHER_CTX_new();
+        if (_handle.IsInvalid)
         {
-            _context.Dispose();
+            _handle.Dispose();
             throw new CryptographicException("EVP_CIPHER_CTX_new failed (out of memory?)");
         }
+        _handle.DangerousAddRef(ref _referenced);
+        _context = _handle.DangerousGetHandle();
         fixed (byte* k = key)
         {
             if (LibCrypto.EVP_CipherInit_ex(_context, Cipher, IntPtr.Zero, null, null, _encrypt) != 1
                 || LibCrypto.EVP_CIPHER_CTX_ctrl(_context, LibCrypto.EVP_CTRL_AEAD_SET_IVLEN, NonceLength, null) != 1
                 || LibCrypto.EVP_CipherInit_ex(_context, IntPtr.Zero, IntPtr.Zero, k, null, _encrypt) != 1)
             {
-                _context.Dispose();
+                Dispose();
                 LibCrypto.ERR_clear_error();
                 throw new CryptographicException("keying an OpenSSL ChaCha20-Poly1305 context failed");
             }
@@ -81,7 +87,15 @@ internal sealed unsafe class ChaChaPolyContext : IDisposable
         return false;
     }
 
-    public void Dispose() => _context.Dispose();
+    public void Dispose()
+    {
+        if (_referenced)
+        {
+            _referenced = false;
+            _handle.DangerousRelease();
+        }
+        _handle.Dispose();
+    }
 
     // WireGuard's nonce: 32 zero bits, then the counter as 64-bit little-endian.
     private static void WriteNonce(byte* nonce, ulong counter)

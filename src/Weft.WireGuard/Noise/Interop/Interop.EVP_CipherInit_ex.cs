@@ -9,5 +9,6 @@ internal static partial class LibCrypto
     /// holds, so a keyed context takes a new nonce without re-keying. enc is 1 to encrypt, 0 to decrypt.
     /// </summary>
     [LibraryImport(Library)]
-    internal static unsafe partial int EVP_CipherInit_ex(SafeEvpCipherContextHandle context, IntPtr cipher, IntPtr engine, byte* key, byte* iv, int enc);
+    [SuppressGCTransition]
+    internal static unsafe partial int EVP_CipherInit_ex(IntPtr context, IntPtr cipher, IntPtr engine, byte* key, byte* iv, int enc);
 }

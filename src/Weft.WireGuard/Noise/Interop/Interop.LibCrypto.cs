@@ -4,6 +4,8 @@ namespace Weft.WireGuard.Noise.Interop;
 /// OpenSSL's libcrypto, called directly for the transport AEAD: a cipher context keyed once and
 /// re-given only the nonce per packet costs about half of what a fresh keyed object does.
 /// No import sets SetLastError: libcrypto reports failures through its own error queue, not errno.
+/// The per-packet calls take the raw context (its SafeHandle is held referenced while in use) and the
+/// constant-time ones skip the GC transition; EVP_CipherUpdate keeps it because its cost grows with the packet.
 /// </summary>
 internal static partial class LibCrypto
 {
