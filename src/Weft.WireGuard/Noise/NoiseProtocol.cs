@@ -129,7 +129,7 @@ public static class NoiseProtocol
             MixHash(ref hash, encryptedStatic);
 
             var peer = findPeer(remoteStatic);
-            if (peer is null)
+            if (peer is null || peer.RemoteStatic != remoteStatic)
             {
                 return false;
             }

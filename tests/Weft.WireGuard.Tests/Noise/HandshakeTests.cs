@@ -140,6 +140,16 @@ public class HandshakeTests
     }
 
     [Fact]
+    public void ConsumeInitiation_LookupReturnsAnotherPeersHandshake_IsRejected()
+    {
+        var pair = new NoisePair();
+        var otherPeer = new Handshake(new StaticIdentity(Curve25519.GeneratePrivateKey()).PublicKey);
+        Assert.True(otherPeer.SetLocalIdentity(pair.Responder));
+        Assert.False(NoiseProtocol.TryConsumeInitiation(pair.Responder, pair.CreateInitiation(), _ => otherPeer, pair.Time.GetTimestamp(), pair.Time, out _, out _));
+        Assert.Equal(HandshakeState.Zeroed, otherPeer.State);
+    }
+
+    [Fact]
     public void ConsumeInitiation_AddressedToAnotherDevice_IsRejected()
     {
         var pair = new NoisePair();
