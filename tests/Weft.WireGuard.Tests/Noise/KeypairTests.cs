@@ -204,6 +204,29 @@ public class KeypairTests
     }
 
     [Fact]
+    public async Task Dispose_WhileOtherThreadsSeal_TheyFinishOrGetZero()
+    {
+        var (sender, receiver) = Pair();
+        receiver.Dispose();
+        using var started = new CountdownEvent(4);
+        var results = new List<int>[4];
+        var workers = Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            results[t] = [];
+            var buffer = new byte[16 + 64 + 16];
+            started.Signal();
+            for (var i = 0; i < 2000; i++)
+            {
+                results[t].Add(sender.Seal(buffer, 64, (ulong)i));
+            }
+        }, TestContext.Current.CancellationToken)).ToArray();
+        started.Wait(TestContext.Current.CancellationToken);
+        sender.Dispose();
+        await Task.WhenAll(workers);
+        Assert.All(results.SelectMany(r => r), length => Assert.True(length is 0 or 96, $"unexpected length {length}"));
+    }
+
+    [Fact]
     public void SealAndOpen_Warm_AllocateNothing()
     {
         var (sender, receiver) = Pair();
