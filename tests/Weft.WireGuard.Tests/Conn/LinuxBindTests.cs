@@ -177,6 +177,46 @@ public sealed class LinuxBindTests
     }
 
     [Fact]
+    public async Task SendAndReceive_SteadyState_AllocateNothing()
+    {
+        using var sender = new LinuxBind();
+        using var receiver = new LinuxBind();
+        sender.Open(0);
+        var destination = Loopback4(receiver.Open(0));
+        var sizes = new int[BindConstants.BatchSize];
+        Array.Fill(sizes, 1400);
+        sizes[100] = 200;
+        var datagrams = BindHarness.Datagrams(sizes, seed: 1);
+        const int Rounds = 4;
+        var receiving = Task.Factory.StartNew(
+            () =>
+            {
+                var buffers = BindHarness.Datagrams(sizes, seed: 0);
+                var got = new int[buffers.Length];
+                var from = new UdpEndpoint[buffers.Length];
+                var total = receiver.Receive(buffers, got, from);
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                while (total < Rounds * sizes.Length)
+                {
+                    total += receiver.Receive(buffers, got, from);
+                }
+                return GC.GetAllocatedBytesForCurrentThread() - before;
+            },
+            TaskCreationOptions.LongRunning);
+
+        sender.Send(datagrams, sizes, destination);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 1; i < Rounds; i++)
+        {
+            sender.Send(datagrams, sizes, destination);
+        }
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(0, await receiving.WaitAsync(BindHarness.HangGuard, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public void Send_WhenClosed_IsCountedNotThrown()
     {
         using var bind = new LinuxBind();
