@@ -94,6 +94,51 @@ public class LinuxTunKernelTests
         Assert.Equal(0, tunA.Counters.WriteErrors + tunB.Counters.WriteErrors);
     }
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(6)]
+    public async Task Write_UdpBurst_IsOneUsoSuperpacketAndSocketGetsEveryDatagram(int version)
+    {
+        NetnsLab.RequireLab();
+        using var lab = NetnsLab.Create();
+        using var tun = lab.Run(() => LinuxTun.Create("wftudp", 1420));
+        // PacketBuilder's packets go from 10.0.0.1 / fd00::1 to 10.0.0.2 / fd00::2, port 5002.
+        var (local, prefix) = version == 4 ? (IPAddress.Parse("10.0.0.2"), "/24") : (IPAddress.Parse("fd00::2"), "/64");
+        _ = lab.Exec("addr", "add", local + prefix, "dev", tun.Name, "nodad");
+        _ = lab.Exec("link", "set", "dev", tun.Name, "up");
+        using var socket = lab.Run(() => new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
+        socket.Bind(new IPEndPoint(local, 5002));
+        var packets = new List<byte[]>();
+        for (var i = 0; i < 6; i++)
+        {
+            packets.Add(PacketBuilder.Udp(version, PacketBuilder.Payload(i == 5 ? 300 : 1000, 70 + i), ipId: (ushort)(40 + i)));
+        }
+        var buffers = PacketBuilder.Buffers(packets.Count);
+        var sizes = new int[packets.Count];
+        for (var i = 0; i < packets.Count; i++)
+        {
+            packets[i].CopyTo(buffers[i], Offset);
+            sizes[i] = packets[i].Length;
+        }
+
+        tun.Write(buffers, sizes, Offset);
+
+        using var guard = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        guard.CancelAfter(HangGuard);
+        var receive = new byte[2048];
+        for (var i = 0; i < packets.Count; i++)
+        {
+            var n = await socket.ReceiveAsync(receive, SocketFlags.None, guard.Token);
+            Assert.Equal(PacketBuilder.Payload(i == 5 ? 300 : 1000, 70 + i), receive[..n]);
+        }
+        Assert.Equal(0, tun.Counters.WriteErrors);
+        if (tun.Offloads.HasFlag(TunOffloads.Uso))
+        {
+            Assert.Equal(1, tun.Counters.SuperpacketsWritten);
+            Assert.Equal(6, tun.Counters.SegmentsCoalesced);
+        }
+    }
+
     [Fact]
     public async Task Read_InterfaceDeleted_ReturnsZeroAndRaisesDeleted()
     {
