@@ -152,6 +152,12 @@ public sealed partial class LinuxBind
                     break;
                 }
                 var size = Math.Min(segment, length - offset);
+                if (size > buffers[next].Length)
+                {
+                    // A caller buffer shorter than the one the kernel filled: this segment cannot be handed over.
+                    Interlocked.Increment(ref _segmentsDropped);
+                    continue;
+                }
                 // Copying within the message's own buffer (next == slot) overlaps; Span.CopyTo handles that.
                 data.AsSpan(offset, size).CopyTo(buffers[next]);
                 sizes[next] = size;
