@@ -161,6 +161,11 @@ public sealed partial class Policy
 
                 foreach (var r in node.ApprovedRoutes)
                 {
+                    if (Prefixes.IsExitRoute(r))
+                    {
+                        continue; // exit-node use is granted by * or autogroup:internet only
+                    }
+
                     if (Prefixes.Contains(t.Network, r))
                     {
                         list.Add(r);

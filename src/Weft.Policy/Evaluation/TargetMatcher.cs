@@ -42,7 +42,7 @@ internal sealed class TargetMatcher(IReadOnlyDictionary<string, IReadOnlySet<str
         _ => MatchesIdentity(t, dst),
     };
 
-    /// <summary>True when one of the principal's addresses is in <paramref name="network"/> or one of its routes overlaps it.</summary>
+    /// <summary>True when one of the principal's addresses is in <paramref name="network"/> or one of its subnet routes overlaps it.</summary>
     private static bool CoversAny(IPNetwork network, Principal p)
     {
         foreach (var a in p.Addresses)
@@ -53,9 +53,10 @@ internal sealed class TargetMatcher(IReadOnlyDictionary<string, IReadOnlySet<str
             }
         }
 
+        // Exit routes only count for * and autogroup:internet: a prefix rule never reaches through an exit node.
         foreach (var r in p.Routes)
         {
-            if (Prefixes.Overlaps(network, r))
+            if (!Prefixes.IsExitRoute(r) && Prefixes.Overlaps(network, r))
             {
                 return true;
             }

@@ -1,0 +1,90 @@
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Weft.Policy.Tests;
+
+public sealed class PolicyParseFuzzTests
+{
+    // Characters that matter to the grammar, so mutations reach the interesting error paths.
+    private static readonly char[] Interesting = ['{', '}', '[', ']', '"', ':', ',', '/', '*', '\\', '\n', ' ', '-', '0', '9', '@', 'a', '.', '\u00e9', '\0'];
+
+    private enum Edit
+    {
+        Delete,
+        Insert,
+        Replace,
+        Truncate,
+        Duplicate,
+    }
+
+    private static readonly Gen<(Edit Kind, int Position, int Length, char Char)> EditGen =
+        from kind in Gen.Elements(Edit.Delete, Edit.Insert, Edit.Replace, Edit.Truncate, Edit.Duplicate)
+        from position in Gen.Choose(0, int.MaxValue - 1)
+        from length in Gen.Choose(1, 40)
+        from c in Gen.Elements(Interesting)
+        select (kind, position, length, c);
+
+    [Fact]
+    public void Parse_RandomMutationsOfValidPolicy_NeverThrow()
+    {
+        Prop.ForAll(Gen.ListOf(EditGen).ToArbitrary(), edits =>
+        {
+            var text = Mutate(TestTailnet.PolicyText, edits);
+            var result = Policy.Parse(text);
+            if (result.Success)
+            {
+                // A mutant that still parses must also compile, test and answer visibility questions.
+                foreach (var node in TestTailnet.All)
+                {
+                    _ = result.Policy.CompileFor(node, TestTailnet.All);
+                    _ = result.Policy.CanSee(node, TestTailnet.Router);
+                }
+
+                _ = result.Policy.RunTests(TestTailnet.All);
+                return result.Errors.Count == 0;
+            }
+
+            // Failures always say where: positions inside the text (end of input may be one past the last column).
+            var lines = text.Split('\n');
+            foreach (var e in result.Errors)
+            {
+                if (e.Line < 1 || e.Line > lines.Length || e.Column < 1 || e.Column > lines[e.Line - 1].Length + 1)
+                {
+                    return false;
+                }
+            }
+
+            return result.Errors.Count > 0;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    private static string Mutate(string text, IEnumerable<(Edit Kind, int Position, int Length, char Char)> edits)
+    {
+        var s = new System.Text.StringBuilder(text);
+        foreach (var (kind, position, length, c) in edits)
+        {
+            var at = s.Length == 0 ? 0 : position % s.Length;
+            var n = Math.Min(length, s.Length - at);
+            switch (kind)
+            {
+                case Edit.Delete when s.Length > 0:
+                    s.Remove(at, n);
+                    break;
+                case Edit.Insert:
+                    s.Insert(at, c);
+                    break;
+                case Edit.Replace when s.Length > 0:
+                    s[at] = c;
+                    break;
+                case Edit.Truncate:
+                    s.Length = at;
+                    break;
+                case Edit.Duplicate when s.Length > 0:
+                    s.Insert(at, s.ToString(at, n));
+                    break;
+            }
+        }
+
+        return s.ToString();
+    }
+}
