@@ -24,12 +24,37 @@ public sealed class PolicyParseFuzzTests
         from c in Gen.Elements(Interesting)
         select (kind, position, length, c);
 
+    // Strings that sit on the edges of target, port and prefix syntax.
+    private static readonly string[] HostileStrings =
+    [
+        "", "*", ":", "*:", ":*", "tag:", "group:", "autogroup:", "tag:server:", "tag:server:*", "group:eng:22", "[", "[::1]", "[::1]:",
+        "[::1]:22", "::", "::/0", "1.2.3.4/0", "0.0.0.0/0:*", "10.0.0.1/33", "300.1.1.1", "1.2", "01.2.3.4", "a@", "@b", "alice@example.com",
+        "65536", "0-0", "90-80", "1,,2", "-", "tcp:", "icmp:22", "256", "-1", "autogroup:self", "autogroup:internet:*", "db", "db:5432",
+        "fe80::1%eth0", "192.168.0.0/16", "autogroup:self:*", "tag:exit", "\u0000",
+    ];
+
+    private static readonly Gen<(int Which, string Replacement)> StringSwapGen =
+        from which in Gen.Choose(0, int.MaxValue - 1)
+        from replacement in Gen.Elements(HostileStrings)
+        select (which, replacement);
+
     [Fact]
     public void Parse_RandomMutationsOfValidPolicy_NeverThrow()
     {
-        Prop.ForAll(Gen.ListOf(EditGen).ToArbitrary(), edits =>
+        Prop.ForAll(Gen.ListOf(EditGen).ToArbitrary(), edits => ParsesSafely(Mutate(TestTailnet.PolicyText, edits)))
+            .Check(Config.QuickThrowOnFailure.WithMaxTest(500));
+    }
+
+    [Fact]
+    public void Parse_HostileStringsInValidPolicy_NeverThrow()
+    {
+        Prop.ForAll(Gen.ListOf(StringSwapGen).ToArbitrary(), swaps => ParsesSafely(SwapStrings(TestTailnet.PolicyText, swaps)))
+            .Check(Config.QuickThrowOnFailure.WithMaxTest(500));
+    }
+
+    private static bool ParsesSafely(string text)
+    {
         {
-            var text = Mutate(TestTailnet.PolicyText, edits);
             var result = Policy.Parse(text);
             if (result.Success)
             {
@@ -55,7 +80,35 @@ public sealed class PolicyParseFuzzTests
             }
 
             return result.Errors.Count > 0;
-        }).QuickCheckThrowOnFailure();
+        }
+    }
+
+    /// <summary>Replaces the contents of chosen string literals (the n-th, counting quote pairs) with other text.</summary>
+    private static string SwapStrings(string text, IEnumerable<(int Which, string Replacement)> swaps)
+    {
+        foreach (var (which, replacement) in swaps)
+        {
+            var quotes = new List<int>();
+            for (var i = 0; i < text.Length; i++)
+            {
+                if (text[i] == '"')
+                {
+                    quotes.Add(i);
+                }
+            }
+
+            if (quotes.Count < 2)
+            {
+                break;
+            }
+
+            var pair = which % (quotes.Count / 2);
+            var open = quotes[pair * 2];
+            var close = quotes[(pair * 2) + 1];
+            text = string.Concat(text.AsSpan(0, open + 1), replacement, text.AsSpan(close));
+        }
+
+        return text;
     }
 
     private static string Mutate(string text, IEnumerable<(Edit Kind, int Position, int Length, char Char)> edits)
