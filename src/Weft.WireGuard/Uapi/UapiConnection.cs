@@ -41,7 +41,7 @@ internal sealed class UapiConnection
             {
                 // Without a known operation there is no telling where this request ends, so the
                 // connection cannot continue (wireguard-go closes it without an answer; we answer first).
-                await FailAndCloseAsync(answer, UapiErrno.Protocol, $"unknown operation '{UapiSetBuilder.Quote(reader.Line)}'", cancellationToken).ConfigureAwait(false);
+                await FailAndCloseAsync(answer, UapiErrno.Protocol, $"unknown operation (a line of {reader.Line.Length} characters, not quoted: it may be a pasted key)", cancellationToken).ConfigureAwait(false);
                 return;
             }
             if (!keepOpen)
@@ -62,7 +62,7 @@ internal sealed class UapiConnection
         if (status == UapiLineStatus.Line && !reader.Line.IsEmpty)
         {
             // A get takes no arguments: skip to the blank line so the next request is read in step.
-            var what = $"unexpected line '{UapiSetBuilder.Quote(reader.Line)}' after get=1";
+            var what = $"unexpected line of {reader.Line.Length} characters after get=1";
             var end = await SkipToBlankLineAsync(reader, cancellationToken).ConfigureAwait(false);
             UapiServer.Log.RequestFailed(_server.Logger, "get", (int)UapiErrno.Invalid, what);
             return await AnswerAsync(answer, UapiErrno.Invalid, cancellationToken).ConfigureAwait(false) && end;

@@ -29,7 +29,8 @@ internal sealed class UapiSetBuilder
         var equals = line.IndexOf('=');
         if (equals < 0)
         {
-            Fail(UapiErrno.Protocol, $"expected key=value, got '{Quote(line)}'");
+            // Not quoted: a line without '=' may be a key pasted on its own.
+            Fail(UapiErrno.Protocol, $"expected key=value, got a line of {line.Length} characters without '='");
             return;
         }
         var key = line[..equals];
