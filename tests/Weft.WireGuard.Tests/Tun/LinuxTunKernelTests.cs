@@ -59,9 +59,10 @@ public class LinuxTunKernelTests
         using var client = labA.Run(() => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
         using var guard = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         guard.CancelAfter(HangGuard);
-        byte[] sentHash;
-        byte[] receivedHash;
-        long received;
+        byte[] sentHash = [];
+        byte[] receivedHash = [];
+        long received = 0;
+        OperationCanceledException? stalled = null;
         try
         {
             listener.Bind(new IPEndPoint(addressB, 0));
@@ -73,6 +74,10 @@ public class LinuxTunKernelTests
             sentHash = await Send(client, 16 << 20, guard.Token);
             (received, receivedHash) = await receiving;
         }
+        catch (OperationCanceledException e) when (guard.IsCancellationRequested)
+        {
+            stalled = e;
+        }
         finally
         {
             tunA.Dispose();
@@ -81,6 +86,10 @@ public class LinuxTunKernelTests
             backward.Join();
         }
 
+        // A stall says little by itself: show what the pumps and both devices saw.
+        Assert.True(stalled is null,
+            $"transfer stalled after {received} bytes; forward pump: {forward.Failure?.ToString() ?? "ok"}; " +
+            $"backward pump: {backward.Failure?.ToString() ?? "ok"}; A: {Describe(tunA)}; B: {Describe(tunB)}");
         Assert.Equal(16 << 20, received);
         Assert.Equal(sentHash, receivedHash);
         Assert.Null(forward.Failure);
@@ -185,6 +194,13 @@ public class LinuxTunKernelTests
 
         Assert.Equal(0, await reader.WaitAsync(HangGuard, TestContext.Current.CancellationToken));
         Assert.False(tun.IsDeleted);
+    }
+
+    private static string Describe(LinuxTun tun)
+    {
+        var c = tun.Counters;
+        return $"split {c.SuperpacketsSplit}/{c.SegmentsProduced}, coalesced {c.SuperpacketsWritten}/{c.SegmentsCoalesced}, " +
+            $"malformed {c.MalformedDropped}, write errors {c.WriteErrors}";
     }
 
     private static async Task<byte[]> Send(Socket socket, int total, CancellationToken cancellationToken)
