@@ -32,5 +32,8 @@ public sealed partial class Device
 
         [LoggerMessage(9, LogLevel.Debug, "{Peer}: handshake completed")]
         public static partial void HandshakeCompleted(ILogger logger, string peer);
+
+        [LoggerMessage(10, LogLevel.Warning, "Changing the socket failed: {Reason}")]
+        public static partial void SocketChangeFailed(ILogger logger, string reason);
     }
 }

@@ -383,6 +383,22 @@ public sealed partial class Device : IDisposable
         }
     }
 
+    /// <summary>
+    /// Completes once the in-order threads and the handshake thread have processed everything queued
+    /// before the call (each queue gets a marker). For tests, which must not sleep to synchronise.
+    /// </summary>
+    internal Task Drained()
+    {
+        var outbound = new PacketBatch(1) { Fence = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var inbound = new PacketBatch(1) { Fence = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var handshake = new HandshakeWork { Fence = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var all = Task.WhenAll(outbound.Fence.Task, inbound.Fence.Task, handshake.Fence.Task);
+        _outboundInOrder.Add(outbound);
+        _inboundInOrder.Add(inbound);
+        _handshakeQueue.Add(handshake);
+        return all;
+    }
+
     /// <summary>Stops the engine: closes the socket and TUN, ends the threads, zeroes keys.</summary>
     public void Dispose()
     {

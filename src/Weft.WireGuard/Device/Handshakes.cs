@@ -14,6 +14,9 @@ internal sealed class HandshakeWork
 
     /// <summary>Non-null for a request to send an initiation rather than a received message.</summary>
     public Peer? InitiateFor;
+
+    /// <summary>Non-null for a marker that completes when the handshake thread reaches it.</summary>
+    public TaskCompletionSource? Fence;
 }
 
 // Handshakes: one thread consumes initiations, responses and cookie replies and sends initiations.
@@ -38,6 +41,7 @@ public sealed partial class Device
     private void ReturnHandshakeWork(HandshakeWork work)
     {
         work.InitiateFor = null;
+        work.Fence = null;
         work.Length = 0;
         lock (_handshakeWorkGate)
         {
@@ -84,7 +88,11 @@ public sealed partial class Device
         {
             try
             {
-                if (work.InitiateFor is { } peer)
+                if (work.Fence is { } fence)
+                {
+                    fence.TrySetResult();
+                }
+                else if (work.InitiateFor is { } peer)
                 {
                     peer.ClearInitiationQueued();
                     SendInitiation(peer, isRetry: false);

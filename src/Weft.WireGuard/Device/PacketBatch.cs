@@ -57,6 +57,9 @@ internal sealed class PacketBatch
 
     public bool IsFull => Count == Buffers.Length;
 
+    /// <summary>Set on an empty marker batch: completed when the in-order thread reaches it (tests wait on it).</summary>
+    public TaskCompletionSource? Fence;
+
     public void Add(byte[] buffer, int size)
     {
         Buffers[Count] = buffer;
@@ -72,6 +75,7 @@ internal sealed class PacketBatch
         Peer = null;
         Keypair = null;
         Destination = default;
+        Fence = null;
         Done.Reset();
     }
 }

@@ -154,6 +154,11 @@ public sealed partial class Device
         var writeSizes = new int[capacity];
         while (_inboundInOrder.Take() is { } batch)
         {
+            if (batch.Fence is { } fence)
+            {
+                fence.TrySetResult();
+                continue;
+            }
             batch.Done.Wait();
             var peer = batch.Peer!;
             var keypair = batch.Keypair!;

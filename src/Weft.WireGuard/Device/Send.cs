@@ -239,6 +239,11 @@ public sealed partial class Device
     {
         while (_outboundInOrder.Take() is { } batch)
         {
+            if (batch.Fence is { } fence)
+            {
+                fence.TrySetResult();
+                continue;
+            }
             batch.Done.Wait();
             var peer = batch.Peer!;
             long bytes = 0;

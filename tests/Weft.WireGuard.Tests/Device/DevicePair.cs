@@ -94,6 +94,12 @@ internal sealed class DevicePair : IDisposable
 
     public static bool IsType(SentDatagram d, byte type) => d.Datagram.Length > 0 && d.Datagram[0] == type;
 
+    /// <summary>
+    /// Waits until the device's in-order threads have finished with everything queued for the peer so
+    /// far (timers are armed after a batch is sent or written): a keepalive round trip through the queues.
+    /// </summary>
+    public static Task TimerSettled(WireGuard.Device device, Peer peer) => device.Drained();
+
     /// <summary>Drops everything recorded as sent so far.</summary>
     public static void DrainSent(ChannelBind bind)
     {
