@@ -272,6 +272,31 @@ public class AllowedIpsTableTests
         Assert.Equal(1, _table.Count);
     }
 
+    [Fact]
+    public void Lookup_SteadyState_AllocatesNothing()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 1000; i++)
+        {
+            var length = random.Next(8, 33);
+            _table.Insert(new IPNetwork(Mask(new IPAddress(random.NextInt64(0, 1L << 32)), length), length), i % 2 == 0 ? _a : _b);
+        }
+        _table.Insert(P("fd00::/8"), _c);
+        byte[] v4 = [10, 1, 2, 3];
+        byte[] v6 = IPAddress.Parse("fd00::1").GetAddressBytes();
+        _table.Lookup(v4);
+        _table.Lookup(v6);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            v4[3] = (byte)i;
+            _table.Lookup(v4);
+            _table.Lookup(v6);
+            _table.LookupV4((uint)i * 2654435761u);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static IPAddress Mask(IPAddress address, int length)
     {
         var bytes = address.GetAddressBytes();
