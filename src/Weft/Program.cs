@@ -10,6 +10,7 @@ public static class Program
         var root = new RootCommand("Weft: a self-hostable mesh VPN");
         // One line per command; each command lives in Commands/ and wires its own parts.
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(WireGuardCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
