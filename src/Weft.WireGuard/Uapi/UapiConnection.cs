@@ -68,6 +68,10 @@ internal sealed class UapiConnection
             return await AnswerAsync(answer, UapiErrno.Invalid, cancellationToken).ConfigureAwait(false) && end;
         }
         var state = _server.GetState();
+        if (state is null)
+        {
+            return await AnswerAsync(answer, UapiErrno.Unknown, cancellationToken).ConfigureAwait(false) && status == UapiLineStatus.Line;
+        }
         try
         {
             UapiSerializer.WriteGet(state, answer);

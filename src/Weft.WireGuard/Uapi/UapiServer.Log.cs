@@ -19,7 +19,7 @@ public sealed partial class UapiServer
         [LoggerMessage(Level = LogLevel.Error, Message = "UAPI connection failed")]
         public static partial void ConnectionFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(Level = LogLevel.Error, Message = "UAPI device threw while applying a set request")]
+        [LoggerMessage(Level = LogLevel.Error, Message = "UAPI device threw")]
         public static partial void DeviceFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "UAPI accept failed")]

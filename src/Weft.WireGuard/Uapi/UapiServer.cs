@@ -215,12 +215,22 @@ public sealed partial class UapiServer : IDisposable
         }
     }
 
-    /// <summary>Takes a snapshot for get (serialized with every other device call).</summary>
-    internal UapiDeviceState GetState()
+    /// <summary>Takes a snapshot for get (serialized with every other device call); null when the device threw.</summary>
+    internal UapiDeviceState? GetState()
     {
-        lock (_deviceGate)
+        try
         {
-            return _device.GetState();
+            lock (_deviceGate)
+            {
+                return _device.GetState();
+            }
+        }
+#pragma warning disable CA1031 // The device's failure is reported to the client as an errno.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.DeviceFailed(_logger, e);
+            return null;
         }
     }
 

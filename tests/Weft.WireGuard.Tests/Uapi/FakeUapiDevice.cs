@@ -45,6 +45,9 @@ internal sealed class FakeUapiDevice : IUapiDevice
     /// <summary>When set, Apply throws this (a device bug).</summary>
     public Exception? ThrowOnApply { get; set; }
 
+    /// <summary>When set, GetState throws this.</summary>
+    public Exception? ThrowOnGet { get; set; }
+
     public int ApplyCount { get; private set; }
 
     public int GetCount { get; private set; }
@@ -71,6 +74,10 @@ internal sealed class FakeUapiDevice : IUapiDevice
     public UapiDeviceState GetState()
     {
         GetCount++;
+        if (ThrowOnGet is { } exception)
+        {
+            throw exception;
+        }
         var state = new UapiDeviceState { PrivateKey = PrivateKey, ListenPort = ListenPort, FwMark = FwMark };
         foreach (var peer in _peers)
         {

@@ -166,6 +166,16 @@ public sealed class UapiServerTests : IDisposable
     }
 
     [Fact]
+    public async Task Get_DeviceThrows_AnswersUnknownAndKeepsServing()
+    {
+        _fixture.Device.ThrowOnGet = new InvalidOperationException("bug");
+        using var client = await _fixture.ConnectAsync();
+        Assert.Equal(-55, (await client.RequestAsync("get=1\n\n")).Errno);
+        _fixture.Device.ThrowOnGet = null;
+        Assert.Equal(0, (await client.RequestAsync("get=1\n\n")).Errno);
+    }
+
+    [Fact]
     public async Task ManyClients_WhileOneStallsMidRequest_AllAnswered()
     {
         using var staller = await _fixture.ConnectAsync();
