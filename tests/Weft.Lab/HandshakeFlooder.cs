@@ -93,9 +93,10 @@ public sealed class HandshakeFlooder : IDisposable
         {
             for (var i = 0; i < burst; i++)
             {
-                Forge(packet, _firstSenderIndex + (uint)_sent);
+                // Count before sending: the reply can arrive before SendToAsync returns.
+                var index = Interlocked.Increment(ref _sent) - 1;
+                Forge(packet, _firstSenderIndex + (uint)index);
                 await _socket.SendToAsync(packet, SocketFlags.None, _target, CancellationToken.None).ConfigureAwait(false);
-                Interlocked.Increment(ref _sent);
             }
             try
             {

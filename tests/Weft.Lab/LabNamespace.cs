@@ -8,9 +8,9 @@ namespace Weft.Lab;
 /// <summary>One network namespace of a lab: run commands and processes inside it, address its links, filter it with nftables.</summary>
 public sealed class LabNamespace
 {
-    private readonly Lab _lab;
+    private readonly NetworkLab _lab;
 
-    internal LabNamespace(Lab lab, string name)
+    internal LabNamespace(NetworkLab lab, string name)
     {
         _lab = lab;
         Name = name;
@@ -69,8 +69,12 @@ public sealed class LabNamespace
     /// Creates a UDP socket that lives in this namespace (sockets stay in the namespace they were created in),
     /// bound to <paramref name="localEndPoint"/>, so test code can send raw datagrams from inside the lab.
     /// </summary>
-    public Socket CreateUdpSocket(IPEndPoint localEndPoint)
+    public Socket CreateUdpSocket(IPEndPoint localEndPoint) => CreateSocket(SocketType.Dgram, ProtocolType.Udp, localEndPoint);
+
+    /// <summary>Creates a socket of any type inside this namespace, bound to <paramref name="localEndPoint"/> (port 0 for any).</summary>
+    public Socket CreateSocket(SocketType socketType, ProtocolType protocolType, IPEndPoint localEndPoint)
     {
+        ArgumentNullException.ThrowIfNull(localEndPoint);
         Socket? socket = null;
         Exception? failure = null;
         // setns applies to the calling thread only: do it on a thread of our own that ends right after.
@@ -83,7 +87,7 @@ public sealed class LabNamespace
                 EnterNamespace(target);
                 try
                 {
-                    socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                    socket = new Socket(localEndPoint.AddressFamily, socketType, protocolType);
                     socket.Bind(localEndPoint);
                 }
                 finally
@@ -100,7 +104,7 @@ public sealed class LabNamespace
         });
         thread.Start();
         thread.Join();
-        return socket ?? throw new LabException($"cannot create a UDP socket on {localEndPoint} in namespace {Name}: {failure?.Message}", failure!);
+        return socket ?? throw new LabException($"cannot create a {socketType} socket on {localEndPoint} in namespace {Name}: {failure?.Message}", failure!);
     }
 
     /// <inheritdoc/>

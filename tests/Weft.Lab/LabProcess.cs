@@ -18,6 +18,9 @@ public sealed class LabProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly List<(string Text, TaskCompletionSource Seen)> _waiters = [];
 
+    // Kept so HasExited and ExitCode still answer after the Process object is released.
+    private int? _exitCodeAfterDispose;
+
     private LabProcess(Process process, string commandLine)
     {
         _process = process;
@@ -31,10 +34,10 @@ public sealed class LabProcess : IAsyncDisposable
     public string CommandLine => _commandLine;
 
     /// <summary>True once the process has exited.</summary>
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _exitCodeAfterDispose is not null || _process.HasExited;
 
     /// <summary>The exit code; only valid once <see cref="HasExited"/>.</summary>
-    public int ExitCode => _process.ExitCode;
+    public int ExitCode => _exitCodeAfterDispose ?? _process.ExitCode;
 
     /// <summary>The last <see cref="LabConstants.OutputTailChars"/> characters of stdout and stderr, interleaved by line.</summary>
     public string Output
@@ -160,13 +163,19 @@ public sealed class LabProcess : IAsyncDisposable
     /// <summary>Stops the process if it still runs and releases it.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_exitCodeAfterDispose is not null)
+        {
+            return;
+        }
         try
         {
             await StopAsync().ConfigureAwait(false);
+            _exitCodeAfterDispose = _process.ExitCode;
         }
         catch (InvalidOperationException)
         {
             // Never started or already reaped: nothing left to stop.
+            _exitCodeAfterDispose = -1;
         }
         _process.Dispose();
     }

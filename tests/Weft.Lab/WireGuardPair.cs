@@ -25,7 +25,7 @@ public sealed class WireGuardPair : IAsyncDisposable
     /// <summary>The responder's tunnel IPv6 address.</summary>
     public const string ResponderIPv6 = "fd99::2";
 
-    private WireGuardPair(Lab lab, VethLink link, WireGuardProcess initiator, WireGuardProcess responder)
+    private WireGuardPair(NetworkLab lab, VethLink link, WireGuardProcess initiator, WireGuardProcess responder)
     {
         Lab = lab;
         Link = link;
@@ -34,7 +34,7 @@ public sealed class WireGuardPair : IAsyncDisposable
     }
 
     /// <summary>The lab holding both namespaces; disposing the pair disposes it.</summary>
-    public Lab Lab { get; }
+    public NetworkLab Lab { get; }
 
     /// <summary>The veth link: A is the initiator's namespace, B the responder's.</summary>
     public VethLink Link { get; }
@@ -56,7 +56,7 @@ public sealed class WireGuardPair : IAsyncDisposable
         IReadOnlyDictionary<string, string>? initiatorEnvironment = null,
         IReadOnlyDictionary<string, string>? responderEnvironment = null)
     {
-        var lab = await Lab.CreateAsync(log).ConfigureAwait(false);
+        var lab = await NetworkLab.CreateAsync(log).ConfigureAwait(false);
         try
         {
             var a = await lab.AddNamespaceAsync("a").ConfigureAwait(false);

@@ -8,7 +8,7 @@ namespace Weft.Lab;
 /// run (`wl` + 6 hex digits). Disposing deletes everything even when the test failed; creating a lab
 /// first sweeps what crashed earlier runs left behind.
 /// </summary>
-public sealed class Lab : IAsyncDisposable
+public sealed class NetworkLab : IAsyncDisposable
 {
     // _gate guards the lists below.
     private readonly Lock _gate = new();
@@ -18,7 +18,7 @@ public sealed class Lab : IAsyncDisposable
     private int _links;
     private bool _disposed;
 
-    private Lab(string prefix, Action<string> log)
+    private NetworkLab(string prefix, Action<string> log)
     {
         Prefix = prefix;
         _log = log;
@@ -28,7 +28,7 @@ public sealed class Lab : IAsyncDisposable
     public string Prefix { get; }
 
     /// <summary>Sweeps stale labs, then claims a fresh prefix for this run.</summary>
-    public static async Task<Lab> CreateAsync(Action<string>? log = null)
+    public static async Task<NetworkLab> CreateAsync(Action<string>? log = null)
     {
         log ??= static _ => { };
         var swept = await LabSweeper.SweepStaleAsync().ConfigureAwait(false);
@@ -39,7 +39,7 @@ public sealed class Lab : IAsyncDisposable
         var prefix = LabConstants.NamePrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         LabOwner.Claim(prefix);
         log($"lab: prefix {prefix}");
-        return new Lab(prefix, log);
+        return new NetworkLab(prefix, log);
     }
 
     /// <summary>An interface name unique to this run: the prefix followed by <paramref name="suffix"/> (at most 15 characters in all).</summary>
