@@ -38,6 +38,11 @@ public sealed partial class Device : IDisposable
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _batchCapacity;
 
+    // With inline crypto the reader threads seal, open, send and write themselves (no hand-offs).
+    private readonly bool _inlineCrypto;
+    private readonly byte[][] _inlineWriteBuffers;
+    private readonly int[] _inlineWriteSizes;
+
     // _batchGate guards _freeBatches.
     private readonly Lock _batchGate = new();
     private readonly Stack<PacketBatch> _freeBatches = new();
@@ -64,6 +69,9 @@ public sealed partial class Device : IDisposable
         _rateLimiter = new HandshakeRateLimiter(Time);
         _batchCapacity = Math.Max(Math.Max(tun.BatchSize, bind.BatchSize), 1);
         Pool = new BufferPool(options.MaxPooledBuffers);
+        _inlineCrypto = options.CryptoWorkers == 0;
+        _inlineWriteBuffers = new byte[_batchCapacity][];
+        _inlineWriteSizes = new int[_batchCapacity];
     }
 
     /// <summary>Drop and handshake counters.</summary>
@@ -116,7 +124,7 @@ public sealed partial class Device : IDisposable
         StartThread("weft-send", RoutineSendInOrder);
         StartThread("weft-tun-write", RoutineWriteInOrder);
         StartThread("weft-handshake", RoutineHandshakes);
-        for (var i = 0; i < Math.Max(1, _options.CryptoWorkers); i++)
+        for (var i = 0; i < _options.CryptoWorkers; i++)
         {
             StartThread($"weft-crypto-{i}", RoutineCrypto);
         }

@@ -126,6 +126,12 @@ public sealed partial class Device
 
     private void QueueInbound(PacketBatch batch)
     {
+        if (_inlineCrypto)
+        {
+            OpenBatch(batch);
+            WriteOpened(batch, _inlineWriteBuffers, _inlineWriteSizes);
+            return;
+        }
         if (!_inboundInOrder.Add(batch))
         {
             ReturnBatch(batch);
@@ -160,6 +166,14 @@ public sealed partial class Device
                 continue;
             }
             batch.Done.Wait();
+            WriteOpened(batch, writeBuffers, writeSizes);
+        }
+    }
+
+    /// <summary>Checks an opened batch in order and writes what passes to the TUN; recycles the batch.</summary>
+    private void WriteOpened(PacketBatch batch, byte[][] writeBuffers, int[] writeSizes)
+    {
+        {
             var peer = batch.Peer!;
             var keypair = batch.Keypair!;
             var write = 0;

@@ -1,3 +1,5 @@
+using Weft.WireGuard.Noise;
+
 namespace Weft.WireGuard;
 
 // Outbound: TUN → allowed-IPs lookup → per-peer batch with counters → crypto workers → in-order sender → UDP.
@@ -130,6 +132,14 @@ public sealed partial class Device
             batch.Peer = peer;
             batch.Keypair = keypair;
             batch.Destination = endpoint;
+            if (_inlineCrypto)
+            {
+                // Few cores: handing batches between threads costs more than it parallelises.
+                SealBatch(batch);
+                SendSealed(batch);
+                MaybeRekeyOnSend(peer, keypair);
+                return;
+            }
             // Queue in order first: the sender must see batches in counter order.
             if (!_outboundInOrder.Add(batch))
             {
@@ -137,12 +147,17 @@ public sealed partial class Device
                 return;
             }
             _cryptoQueue.Add(batch);
-            // The initiator rekeys a session that is old or has carried many messages (whitepaper 6.2).
-            if (keypair.IsInitiator &&
-                (keypair.SentCount > Constants.RekeyAfterMessages || Time.GetElapsedTime(keypair.CreatedTimestamp) > Times.RekeyAfterTime))
-            {
-                QueueInitiation(peer);
-            }
+            MaybeRekeyOnSend(peer, keypair);
+        }
+    }
+
+    /// <summary>The initiator rekeys a session that is old or has carried many messages (whitepaper 6.2).</summary>
+    private void MaybeRekeyOnSend(Peer peer, Keypair keypair)
+    {
+        if (keypair.IsInitiator &&
+            (keypair.SentCount > Constants.RekeyAfterMessages || Time.GetElapsedTime(keypair.CreatedTimestamp) > Times.RekeyAfterTime))
+        {
+            QueueInitiation(peer);
         }
     }
 
@@ -245,6 +260,14 @@ public sealed partial class Device
                 continue;
             }
             batch.Done.Wait();
+            SendSealed(batch);
+        }
+    }
+
+    /// <summary>Sends a sealed batch to its destination, updates counters and timers, and recycles it.</summary>
+    private void SendSealed(PacketBatch batch)
+    {
+        {
             var peer = batch.Peer!;
             long bytes = 0;
             var data = false;
@@ -269,7 +292,7 @@ public sealed partial class Device
             if (sendable == 0)
             {
                 ReturnBatch(batch);
-                continue;
+                return;
             }
             try
             {

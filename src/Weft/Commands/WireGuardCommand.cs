@@ -166,9 +166,13 @@ internal static class WireGuardCommand
         {
             times = times.Scale(scale);
         }
+        var workers = int.TryParse(Environment.GetEnvironmentVariable("WEFT_CRYPTO_WORKERS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
+            ? n
+            : new DeviceOptions().CryptoWorkers;
         return new DeviceOptions
         {
             Times = times,
+            CryptoWorkers = workers,
             ForceUnderLoad = Environment.GetEnvironmentVariable("WEFT_TEST_UNDER_LOAD") == "1",
         };
     }

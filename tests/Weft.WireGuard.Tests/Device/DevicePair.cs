@@ -13,7 +13,7 @@ namespace Weft.WireGuard.Tests.Device;
 /// </summary>
 internal sealed class DevicePair : IDisposable
 {
-    public DevicePair(bool fakeTime = true, bool forceUnderLoadAtB = false, int cryptoWorkers = 2)
+    public DevicePair(bool fakeTime = true, bool forceUnderLoadAtB = false, int cryptoWorkers = 0)
     {
         Time = fakeTime ? new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero)) : null;
         TunA = new ChannelTun("chanA");

@@ -41,10 +41,12 @@ public sealed class DeviceTests
         Assert.Equal(packet, await pair.SendAToB(packet));
     }
 
-    [Fact]
-    public async Task ManyPackets_InOneBurst_ArriveInOrder()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public async Task ManyPackets_InOneBurst_ArriveInOrder(int cryptoWorkers)
     {
-        using var pair = new DevicePair(fakeTime: false, cryptoWorkers: 4);
+        using var pair = new DevicePair(fakeTime: false, cryptoWorkers: cryptoWorkers);
         // A session first: without one, packets wait in a bounded staging queue that drops the oldest.
         var first = Packets.Udp4("10.0.0.1", "10.0.0.2", Hello);
         Assert.Equal(first, await pair.SendAToB(first));
@@ -121,6 +123,7 @@ public sealed class DeviceTests
         badMac[0] = 1;
         pair.BindB.Inject(badMac, from);
         Assert.Equal(good, await pair.SendAToB(good));
+        await pair.B.Drained(); // the handshake thread has looked at the bad initiation
         Assert.Equal(5, pair.B.Stats.Malformed);
         Assert.Equal(1, pair.B.Stats.UnknownIndex);
         Assert.Equal(1, pair.B.Stats.HandshakeMac1Failed);
