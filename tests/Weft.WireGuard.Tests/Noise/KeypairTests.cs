@@ -245,67 +245,6 @@ public class KeypairTests
             Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
         }
     }
-
-    /// <summary>Numbers for the report, not a check: set WEFT_MEASURE=1 to run.</summary>
-    [Fact]
-    public void Measure_SealAndOpenCost_PrintsNanoseconds()
-    {
-        if (Environment.GetEnvironmentVariable("WEFT_MEASURE") != "1")
-        {
-            Assert.Skip("measurement only; set WEFT_MEASURE=1");
-        }
-        var (sender, receiver) = Pair();
-        using (sender)
-        using (receiver)
-        using (var managed = new System.Security.Cryptography.ChaCha20Poly1305(KeyA.AsReadOnlySpan()))
-        {
-            foreach (var size in new[] { 64, 1400 })
-            {
-                var buffer = new byte[16 + ((size + 15) & ~15) + 16];
-                var nonce = new byte[12];
-                const int Rounds = 200_000;
-                for (var i = 0; i < 10_000; i++)
-                {
-                    sender.Seal(buffer, size, (ulong)i);
-                }
-                var watch = Stopwatch.StartNew();
-                for (var i = 0; i < Rounds; i++)
-                {
-                    sender.Seal(buffer, size, (ulong)i);
-                }
-                var sealNs = watch.Elapsed.TotalNanoseconds / Rounds;
-                var length = sender.Seal(buffer, size, 1);
-                var copy = buffer.ToArray();
-                watch.Restart();
-                for (var i = 0; i < Rounds; i++)
-                {
-                    copy.CopyTo(buffer, 0);
-                    receiver.TryOpen(buffer, length, out _, out _);
-                }
-                var openNs = watch.Elapsed.TotalNanoseconds / Rounds;
-                watch.Restart();
-                for (var i = 0; i < Rounds; i++)
-                {
-                    BinaryPrimitives.WriteUInt64LittleEndian(nonce.AsSpan(4), (ulong)i);
-                    managed.Encrypt(nonce, buffer.AsSpan(16, size), buffer.AsSpan(16, size), buffer.AsSpan(16 + size, 16));
-                }
-                var managedNs = watch.Elapsed.TotalNanoseconds / Rounds;
-                TestContext.Current.SendDiagnosticMessage($"{size} B: OpenSSL kept context seal {sealNs:F0} ns, open {openNs:F0} ns; .NET ChaCha20Poly1305 (one instance) encrypt {managedNs:F0} ns");
-                Console.WriteLine($"MEASURE {size} B: OpenSSL kept context seal {sealNs:F0} ns, open {openNs:F0} ns; .NET ChaCha20Poly1305 (one instance) encrypt {managedNs:F0} ns");
-            }
-        }
-
-        const int Handshakes = 200;
-        var handshakeWatch = Stopwatch.StartNew();
-        for (var i = 0; i < Handshakes; i++)
-        {
-            var pair = new NoisePair();
-            var (initiatorKeys, responderKeys) = pair.Complete();
-            initiatorKeys.Dispose();
-            responderKeys.Dispose();
-        }
-        Console.WriteLine($"MEASURE full handshake (both sides, incl. two identities): {handshakeWatch.Elapsed.TotalMicroseconds / Handshakes:F0} us");
-    }
 }
 
 internal static class Key32Extensions

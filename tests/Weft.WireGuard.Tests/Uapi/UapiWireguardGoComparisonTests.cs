@@ -103,8 +103,20 @@ public sealed class UapiWireguardGoComparisonTests
 
     private static async Task<UapiAnswer> AskAsync(string socketPath, string request)
     {
-        using var client = await UapiTestClient.ConnectAsync(socketPath);
-        return await client.RequestAsync(request);
+        // wireguard-go's socket file appears at bind(2), a moment before listen(2): a connect in
+        // between is refused, so retry that case a bounded number of times.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var client = await UapiTestClient.ConnectAsync(socketPath);
+                return await client.RequestAsync(request);
+            }
+            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused && attempt < 200)
+            {
+                await Task.Delay(10, TestContext.Current.CancellationToken);
+            }
+        }
     }
 
     /// <summary>wireguard-go in the foreground inside a fresh namespace; disposing kills it and deletes the namespace.</summary>
