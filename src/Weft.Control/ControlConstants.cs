@@ -1,0 +1,55 @@
+namespace Weft.Control;
+
+/// <summary>The coordination server's constants, all our choice unless a line says otherwise.</summary>
+internal static class ControlConstants
+{
+    /// <summary>The shared address space (RFC 6598) nodes get IPv4 addresses from.</summary>
+    public const string IPv4Range = "100.64.0.0/10";
+
+    /// <summary>Size of the IPv4 range: 2^22 addresses.</summary>
+    public const long IPv4RangeSize = 1L << 22;
+
+    /// <summary>100.100.100.0/24 stays free for the MagicDNS resolver and other in-tailnet services, as Tailscale keeps it.</summary>
+    public const string ServiceIPv4Range = "100.100.100.0/24";
+
+    /// <summary>Node key lifetime of a new tailnet, as Tailscale's default.</summary>
+    public const int DefaultKeyExpiryDays = 180;
+
+    /// <summary>API keys live between one and ninety days.</summary>
+    public static readonly TimeSpan MinApiKeyLifetime = TimeSpan.FromDays(1);
+
+    /// <inheritdoc cref="MinApiKeyLifetime"/>
+    public static readonly TimeSpan MaxApiKeyLifetime = TimeSpan.FromDays(90);
+
+    /// <summary>Auth keys default to 90 days, the longest Tailscale allows.</summary>
+    public static readonly TimeSpan DefaultAuthKeyLifetime = TimeSpan.FromDays(90);
+
+    /// <summary>A DNS label holds at most 63 octets (RFC 1035); suffixes like "-12" need room.</summary>
+    public const int MaxMachineNameLength = 63;
+
+    /// <summary>Text before the lookup prefix of an auth key secret.</summary>
+    public const string AuthKeyTag = "weft-auth-";
+
+    /// <summary>Text before the lookup prefix of an API key secret.</summary>
+    public const string ApiKeyTag = "weft-api-";
+
+    /// <summary>The policy of a new tailnet (Weft.Policy's default): everyone reaches everyone.</summary>
+    public const string DefaultPolicyText = """
+        {
+          // Every node in the tailnet may reach every other node on every port.
+          "acls": [ { "action": "accept", "src": ["*"], "dst": ["*:*"] } ],
+        }
+        """;
+
+    /// <summary>Name of the SQLite database file in the data directory.</summary>
+    public const string DatabaseFile = "control.db";
+
+    /// <summary>Name of the server's private key file in the data directory (mode 0600).</summary>
+    public const string ServerKeyFile = "server.key";
+
+    /// <summary>How often an idle map stream carries a keepalive, so proxies keep it open.</summary>
+    public static readonly TimeSpan MapKeepAlive = TimeSpan.FromSeconds(50);
+
+    /// <summary>How long a follow-up registration waits for an admin's approval before answering "still pending".</summary>
+    public static readonly TimeSpan RegisterFollowupWait = TimeSpan.FromMinutes(2);
+}

@@ -1,0 +1,80 @@
+namespace Weft.Control.Storage;
+
+/// <summary>
+/// Everything the coordination server keeps. Every write is one transaction; implementations (SQLite
+/// now, PostgreSQL later) share the schema in <see cref="Schema"/>. Times come from the caller.
+/// </summary>
+public interface IControlStore : IAsyncDisposable
+{
+    /// <summary>The ULA /48 this server allocates node IPv6 addresses from, chosen once at first start.</summary>
+    System.Net.IPNetwork UlaPrefix { get; }
+
+    /// <summary>Creates a tailnet with the default policy.</summary>
+    Task<TailnetRecord> CreateTailnetAsync(string name, string domain, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Every tailnet, oldest first.</summary>
+    Task<IReadOnlyList<TailnetRecord>> ListTailnetsAsync(CancellationToken ct = default);
+
+    /// <summary>One tailnet, or null.</summary>
+    Task<TailnetRecord?> GetTailnetAsync(long id, CancellationToken ct = default);
+
+    /// <summary>Adds a user; the login is unique in its tailnet.</summary>
+    Task<UserRecord> CreateUserAsync(long tailnetId, string login, string displayName, string role, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>One user, or null.</summary>
+    Task<UserRecord?> GetUserAsync(long id, CancellationToken ct = default);
+
+    /// <summary>The users of a tailnet.</summary>
+    Task<IReadOnlyList<UserRecord>> ListUsersAsync(long tailnetId, CancellationToken ct = default);
+
+    /// <summary>Registers a node: allocates its IPv4, IPv6 and unique machine name in one transaction.</summary>
+    Task<NodeRecord> CreateNodeAsync(NewNode node, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>One node, or null.</summary>
+    Task<NodeRecord?> GetNodeAsync(long id, CancellationToken ct = default);
+
+    /// <summary>The node with this node key, or null.</summary>
+    Task<NodeRecord?> GetNodeByNodeKeyAsync(string nodeKey, CancellationToken ct = default);
+
+    /// <summary>The node of this machine key and user, or null (a device logged in as that user before).</summary>
+    Task<NodeRecord?> GetNodeByMachineAsync(long tailnetId, string machineKey, long userId, CancellationToken ct = default);
+
+    /// <summary>The nodes of a tailnet (or of every tailnet when null), by id.</summary>
+    Task<IReadOnlyList<NodeRecord>> ListNodesAsync(long? tailnetId, CancellationToken ct = default);
+
+    /// <summary>Replaces the mutable fields of a node (keys, host info, endpoints, tags, expiry, authorization, last seen); false if it is gone.</summary>
+    Task<bool> UpdateNodeAsync(NodeRecord node, CancellationToken ct = default);
+
+    /// <summary>Deletes a node, freeing its addresses and name; false if it did not exist.</summary>
+    Task<bool> DeleteNodeAsync(long id, CancellationToken ct = default);
+
+    /// <summary>Creates an auth key; returns the record and the secret, which is never stored and shown once.</summary>
+    Task<(AuthKeyRecord Key, string Secret)> CreateAuthKeyAsync(long tailnetId, long userId, AuthKeyOptions options, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>The auth keys of a tailnet.</summary>
+    Task<IReadOnlyList<AuthKeyRecord>> ListAuthKeysAsync(long tailnetId, CancellationToken ct = default);
+
+    /// <summary>One auth key, or null.</summary>
+    Task<AuthKeyRecord?> GetAuthKeyAsync(long id, CancellationToken ct = default);
+
+    /// <summary>Deletes (revokes) an auth key; false if it did not exist.</summary>
+    Task<bool> DeleteAuthKeyAsync(long id, CancellationToken ct = default);
+
+    /// <summary>Checks a presented auth key and, when valid, counts one use, atomically (a one-off key works once even under races).</summary>
+    Task<(AuthKeyCheck Result, AuthKeyRecord? Key)> UseAuthKeyAsync(string secret, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Creates an API key valid for <paramref name="lifetime"/>; the secret is shown once.</summary>
+    Task<(ApiKeyRecord Key, string Secret)> CreateApiKeyAsync(long tailnetId, long userId, TimeSpan lifetime, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>The unexpired API key matching a presented bearer secret, or null.</summary>
+    Task<ApiKeyRecord?> AuthenticateApiKeyAsync(string secret, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>The current policy of a tailnet.</summary>
+    Task<PolicyRecord> GetPolicyAsync(long tailnetId, CancellationToken ct = default);
+
+    /// <summary>Saves a new policy version (the old ones stay as history).</summary>
+    Task<PolicyRecord> SetPolicyAsync(long tailnetId, string text, long? userId, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Every saved policy of a tailnet, newest first.</summary>
+    Task<IReadOnlyList<PolicyRecord>> ListPolicyHistoryAsync(long tailnetId, CancellationToken ct = default);
+}
