@@ -43,6 +43,10 @@ public sealed partial class Device : IDisposable
     private readonly byte[][] _inlineWriteBuffers;
     private readonly int[] _inlineWriteSizes;
 
+    // The MTU used for padding, refreshed from the TUN now and then (see CurrentMtu).
+    private int _mtu;
+    private long _mtuCheckedAt = long.MinValue / 2;
+
     // _batchGate guards _freeBatches.
     private readonly Lock _batchGate = new();
     private readonly Stack<PacketBatch> _freeBatches = new();

@@ -224,10 +224,11 @@ public sealed partial class Device
         Interlocked.Increment(ref Stats._handshakesCompleted);
         peer.TimersSessionDerived();
         Log.HandshakeResponded(_logger, peer.ToString());
-        SendRaw(response, source);
+        // Timers first: the answer to this message may come back before the send call returns.
         peer.AddTx(response.Length);
         peer.TimersAnyAuthenticatedPacketTraversal();
         peer.TimersAnyAuthenticatedPacketSent();
+        SendRaw(response, source);
     }
 
     private void ConsumeResponse(StaticIdentity identity, ReadOnlySpan<byte> message, in UdpEndpoint source)
@@ -308,11 +309,11 @@ public sealed partial class Device
         peer.CookieGenerator.AddMacs(message);
         peer.MarkInitiationSent();
         Log.HandshakeInitiated(_logger, peer.ToString(), isRetry);
-        SendRaw(message, endpoint);
         peer.AddTx(message.Length);
         peer.TimersAnyAuthenticatedPacketTraversal();
         peer.TimersAnyAuthenticatedPacketSent();
         peer.TimersHandshakeInitiated();
+        SendRaw(message, endpoint);
     }
 
     /// <summary>Sends one handshake or cookie message (not on the data path; copies into a pooled buffer).</summary>

@@ -240,13 +240,25 @@ public sealed partial class Device
     private void SealBatch(PacketBatch batch)
     {
         var keypair = batch.Keypair!;
-        var mtu = _tun.Mtu;
+        var mtu = CurrentMtu();
         for (var i = 0; i < batch.Count; i++)
         {
             // Padding to 16 but not beyond the MTU (whitepaper 5.4.6) happens inside Seal.
             // 0 means the keypair was retired meanwhile: the sender skips the packet.
             batch.Sizes[i] = keypair.Seal(batch.Buffers[i], batch.Sizes[i], batch.Counters[i], mtu);
         }
+    }
+
+    /// <summary>The TUN's MTU, asked of the kernel at most once a second (it costs a system call).</summary>
+    private int CurrentMtu()
+    {
+        var now = Environment.TickCount64;
+        if (now - Volatile.Read(ref _mtuCheckedAt) > 1000)
+        {
+            Volatile.Write(ref _mtu, _tun.Mtu);
+            Volatile.Write(ref _mtuCheckedAt, now);
+        }
+        return Volatile.Read(ref _mtu);
     }
 
     /// <summary>Sends finished outbound batches in the order they were queued.</summary>
@@ -294,16 +306,17 @@ public sealed partial class Device
                 ReturnBatch(batch);
                 return;
             }
+            // Timers first: the answer to these packets may come back before the send call returns.
+            peer.AddTx(bytes);
+            peer.TimersAnyAuthenticatedPacketTraversal();
+            peer.TimersAnyAuthenticatedPacketSent();
+            if (data)
+            {
+                peer.TimersDataSent();
+            }
             try
             {
                 _bind.Send(batch.Buffers.AsSpan(0, sendable), batch.Sizes.AsSpan(0, sendable), batch.Destination);
-                peer.AddTx(bytes);
-                peer.TimersAnyAuthenticatedPacketTraversal();
-                peer.TimersAnyAuthenticatedPacketSent();
-                if (data)
-                {
-                    peer.TimersDataSent();
-                }
             }
             catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
             {

@@ -186,49 +186,108 @@ public sealed partial class Peer
     internal bool IsZeroKeyMaterialPending => _zeroKeyMaterial.IsPending;
 }
 
-/// <summary>A one-shot timer that knows whether it is armed, on a <see cref="TimeProvider"/>.</summary>
+/// <summary>
+/// A one-shot timer that knows whether it is armed, on a <see cref="TimeProvider"/>. Re-arming it for a
+/// later time (which the data path does for every batch) only records the new deadline; the underlying
+/// timer is changed when it must fire earlier, and when it fires early it re-arms for the rest. This
+/// keeps timer-queue work and timer-thread wake-ups off the per-batch path.
+/// </summary>
 internal sealed class PeerTimer : IDisposable
 {
+    private readonly TimeProvider _time;
     private readonly ITimer _timer;
     private readonly Action<Peer> _callback;
     private readonly Peer _peer;
-    private int _pending;
+
+    // _gate guards the fields below.
+    private readonly Lock _gate = new();
+    private bool _pending;
+    private long _deadline;
+    private long _armedFor = long.MaxValue;
+    private bool _disposed;
 
     public PeerTimer(TimeProvider time, Action<Peer> callback, Peer peer)
     {
+        _time = time;
         _callback = callback;
         _peer = peer;
         _timer = time.CreateTimer(static s => ((PeerTimer)s!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    public bool IsPending => Volatile.Read(ref _pending) == 1;
+    public bool IsPending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending;
+            }
+        }
+    }
 
     /// <summary>Arms (or re-arms) the timer to fire once after <paramref name="due"/>.</summary>
     public void Schedule(TimeSpan due)
     {
-        Volatile.Write(ref _pending, 1);
-        _timer.Change(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        if (due < TimeSpan.Zero)
+        {
+            due = TimeSpan.Zero;
+        }
+        var now = _time.GetTimestamp();
+        var deadline = now + (long)(due.TotalSeconds * _time.TimestampFrequency);
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _pending = true;
+            _deadline = deadline;
+            if (deadline < _armedFor)
+            {
+                _armedFor = deadline;
+                _timer.Change(due, Timeout.InfiniteTimeSpan);
+            }
+        }
     }
 
+    /// <summary>Disarms the timer; a wake-up already set for it finds nothing to do.</summary>
     public void Cancel()
     {
-        if (Interlocked.Exchange(ref _pending, 0) == 1)
+        lock (_gate)
         {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _pending = false;
         }
     }
 
     private void Fire()
     {
-        if (Interlocked.Exchange(ref _pending, 0) == 1)
+        lock (_gate)
         {
-            _callback(_peer);
+            _armedFor = long.MaxValue;
+            if (!_pending || _disposed)
+            {
+                return;
+            }
+            var now = _time.GetTimestamp();
+            if (now < _deadline)
+            {
+                // Pushed back since it was armed: sleep for the rest.
+                _armedFor = _deadline;
+                _timer.Change(TimeSpan.FromSeconds((double)(_deadline - now) / _time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+                return;
+            }
+            _pending = false;
         }
+        _callback(_peer);
     }
 
     public void Dispose()
     {
-        Volatile.Write(ref _pending, 0);
+        lock (_gate)
+        {
+            _disposed = true;
+            _pending = false;
+        }
         _timer.Dispose();
     }
 }
