@@ -19,7 +19,20 @@ public sealed partial class LinuxTun
         }
         try
         {
-            return ReadCore(buffers, sizes, offset);
+            var count = ReadCore(buffers, sizes, offset, nonBlocking: false);
+            // Drain what else is queued without blocking, so a burst of small packets becomes one batch
+            // (one sendmmsg downstream) while there is room for a whole superpacket's segments.
+            var room = SegmentsPerSuperpacket();
+            while (count > 0 && buffers.Length - count >= room)
+            {
+                var more = ReadCore(buffers[count..], sizes[count..], offset, nonBlocking: true);
+                if (more <= 0)
+                {
+                    break;
+                }
+                count += more;
+            }
+            return count;
         }
         catch (ObjectDisposedException)
         {
@@ -27,7 +40,19 @@ public sealed partial class LinuxTun
         }
     }
 
-    private unsafe int ReadCore(Span<byte[]> buffers, Span<int> sizes, int offset)
+    /// <summary>Most segments one read can produce: a 64 KiB superpacket cut at the current MTU.</summary>
+    private int SegmentsPerSuperpacket()
+    {
+        var mtu = Math.Max(Volatile.Read(ref _lastMtu), TunConstants.MinMtu);
+        return Constants.MaxSegmentSize / Math.Max(mtu - 80, 64) + 2;
+    }
+
+    /// <summary>
+    /// Reads one packet or superpacket. Blocking: waits for it; returns 0 once disposed or deleted.
+    /// Non-blocking: returns -1 when nothing is queued right now (or on any error, which the next
+    /// blocking read reports).
+    /// </summary>
+    private unsafe int ReadCore(Span<byte[]> buffers, Span<int> sizes, int offset, bool nonBlocking)
     {
         var pollSawError = false;
         while (!_disposed && !IsDeleted)
@@ -64,6 +89,10 @@ public sealed partial class LinuxTun
                 {
                     continue;
                 }
+                if (nonBlocking)
+                {
+                    return -1;
+                }
                 if (errno == TunLibc.EAGAIN && !pollSawError)
                 {
                     pollSawError = !WaitReadable();
@@ -79,6 +108,10 @@ public sealed partial class LinuxTun
             }
             if (n == 0)
             {
+                if (nonBlocking)
+                {
+                    return -1;
+                }
                 OnDeleted();
                 return 0;
             }
