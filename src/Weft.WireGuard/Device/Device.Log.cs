@@ -9,8 +9,8 @@ public sealed partial class Device
         [LoggerMessage(1, LogLevel.Information, "Interface {Interface} up, listening on UDP port {Port}")]
         public static partial void Started(ILogger logger, string @interface, ushort port);
 
-        [LoggerMessage(2, LogLevel.Information, "Interface {Interface} stopped; counters: {Counters}")]
-        public static partial void Stopped(ILogger logger, string @interface, string counters);
+        [LoggerMessage(2, LogLevel.Information, "Interface {Interface} stopped; counters: {Counters}; allocated {AllocatedBytes} bytes in all, {Gen0Collections} gen0 collections, {Buffers} packet buffers")]
+        public static partial void Stopped(ILogger logger, string @interface, string counters, long allocatedBytes, int gen0Collections, int buffers);
 
         [LoggerMessage(3, LogLevel.Error, "Engine routine {Routine} failed")]
         public static partial void RoutineFailed(ILogger logger, string routine, Exception exception);
