@@ -41,4 +41,28 @@ public sealed class LifecycleTests
         var link = await ns.TryExecAsync(["ip", "link", "show", wg.Interface]);
         Assert.False(link.Succeeded, $"{wg.Interface} still exists after the process exited");
     }
+
+    [Theory]
+    [MemberData(nameof(Pairs.Kinds), MemberType = typeof(Pairs))]
+    public async Task Lifecycle_WithoutForeground_ReturnsOnceReadyAndRunsInBackground(WireGuardKind kind)
+    {
+        LabRequirements.EnsureOrSkip();
+        await using var lab = await NetworkLab.CreateAsync(Pairs.Log);
+        var ns = await lab.AddNamespaceAsync("a");
+        var iface = lab.InterfaceName("a");
+        string[] command = kind == WireGuardKind.WireGuardGo ? ["wireguard-go", iface] : [WeftExecutable.Find(), "wireguard", iface];
+
+        // The command returns (its output closed) with the interface and socket ready, as wireguard-go does.
+        var started = await ns.ExecAsync(command, timeout: ExitHangGuard);
+        Assert.True(File.Exists(WireGuardProcess.SocketPathOf(iface)), $"no socket after `{string.Join(' ', command)}` returned: {started}");
+        var show = await ns.ExecAsync(["wg", "show", iface, "listen-port"]);
+        Assert.True(show.Succeeded, show.ToString());
+
+        await ns.DeleteLinkAsync(iface);
+        for (var i = 0; File.Exists(WireGuardProcess.SocketPathOf(iface)); i++)
+        {
+            Assert.True(i < 300, "the background process did not remove its socket after `ip link del`");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
 }

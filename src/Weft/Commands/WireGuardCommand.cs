@@ -52,7 +52,9 @@ internal static class WireGuardCommand
         var start = new ProcessStartInfo(self)
         {
             RedirectStandardInput = true,
-            RedirectStandardOutput = false,
+            // Like wireguard-go, the background process keeps the terminal only when LOG_LEVEL asks for logs;
+            // otherwise nothing of it holds the caller's output open (so `$(weft wireguard wg0)` returns).
+            RedirectStandardOutput = !LogsRequested(),
             RedirectStandardError = true,
             UseShellExecute = false,
         };
@@ -68,6 +70,7 @@ internal static class WireGuardCommand
         using var child = Process.Start(start) ?? throw new InvalidOperationException("could not start the background process");
         child.StandardInput.Close();
         var errors = child.StandardError.ReadToEndAsync();
+        var output = start.RedirectStandardOutput ? child.StandardOutput.ReadToEndAsync() : Task.FromResult("");
         // Ready once the UAPI socket exists (the child creates it last); failed if the child exits first.
         var socket = Path.Combine(UapiDirectory, iface + ".sock");
         while (!child.WaitForExit(TimeSpan.FromMilliseconds(20)))
@@ -77,6 +80,7 @@ internal static class WireGuardCommand
                 return 0;
             }
         }
+        Console.Error.Write(output.GetAwaiter().GetResult());
         Console.Error.Write(errors.GetAwaiter().GetResult());
         return child.ExitCode == 0 ? 1 : child.ExitCode;
     }
@@ -88,13 +92,18 @@ internal static class WireGuardCommand
         {
             _ = Interop.Libc.setsid();
         }
-        using var loggerFactory = LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(LogLevelFromEnvironment())
-            .AddSimpleConsole(o =>
+        using var loggerFactory = LoggerFactory.Create(builder =>
+        {
+            builder.SetMinimumLevel(LogLevelFromEnvironment());
+            if (!daemonized || LogsRequested())
             {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
-            }));
+                builder.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+                });
+            }
+        });
         var logger = loggerFactory.CreateLogger("weft.wireguard");
 
         LinuxTun tun;
@@ -148,6 +157,9 @@ internal static class WireGuardCommand
             device.Dispose();
         }
     }
+
+    /// <summary>Whether LOG_LEVEL asks a background process to keep writing logs to the terminal.</summary>
+    private static bool LogsRequested() => Environment.GetEnvironmentVariable("LOG_LEVEL") is { Length: > 0 } level && level != "silent";
 
     private static LogLevel LogLevelFromEnvironment() =>
         Environment.GetEnvironmentVariable("LOG_LEVEL") switch
