@@ -40,7 +40,7 @@ public sealed class TunnelTests
 
         Pairs.Log($"upload {upload.ReceivedBitsPerSecond / 1e9:F2} Gbit/s, download {download.ReceivedBitsPerSecond / 1e9:F2} Gbit/s");
         // iperf3 -n stops the sender once that many bytes went out, at a whole write (128 KiB), so it may
-        // overshoot by less than one; the receiver's count races the control channel's end of test, so
+        // overshoot by up to one write; the receiver's count races the control channel's end of test, so
         // exact delivery is proven by the hashed transfer below instead.
         Assert.InRange(upload.SentBytes, TransferBytes, TransferBytes + 128 * 1024);
         Assert.InRange(upload.ReceivedBytes, 1, upload.SentBytes);
