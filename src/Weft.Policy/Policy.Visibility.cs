@@ -1,4 +1,5 @@
 using Weft.Policy.Evaluation;
+using Weft.Policy.Model;
 
 namespace Weft.Policy;
 
@@ -27,17 +28,7 @@ public sealed partial class Policy
     {
         foreach (var rule in _rules)
         {
-            var srcOk = false;
-            foreach (var s in rule.Sources)
-            {
-                if (_matcher.MatchesSource(s, src))
-                {
-                    srcOk = true;
-                    break;
-                }
-            }
-
-            if (!srcOk)
+            if (!AnySourceMatches(rule, src))
             {
                 continue;
             }
@@ -54,22 +45,25 @@ public sealed partial class Policy
         return false;
     }
 
+    /// <summary>True when one of the rule's sources names <paramref name="src"/>.</summary>
+    private bool AnySourceMatches(AccessRule rule, Principal src)
+    {
+        foreach (var s in rule.Sources)
+        {
+            if (_matcher.MatchesSource(s, src))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>True when some rule lets <paramref name="src"/> reach <paramref name="dst"/> on this protocol and port.</summary>
     private bool Allows(Principal src, Principal dst, int protocol, ushort port)
     {
         foreach (var rule in _rules)
         {
-            var srcOk = false;
-            foreach (var s in rule.Sources)
-            {
-                if (_matcher.MatchesSource(s, src))
-                {
-                    srcOk = true;
-                    break;
-                }
-            }
-
-            if (!srcOk)
+            if (!AnySourceMatches(rule, src))
             {
                 continue;
             }
