@@ -16,7 +16,7 @@ namespace Weft.Control.Storage;
 public sealed partial class PostgresControlStore : IControlStore
 {
     /// <summary>Unique constraints on allocated values: a clash there means another replica won a race, so the write is retried.</summary>
-    private static readonly HashSet<string> AllocationConstraints =
+    internal static readonly HashSet<string> AllocationConstraints =
         new(["nodes_ipv4_key", "nodes_ipv4_num_key", "nodes_ipv6_key", "nodes_tailnet_id_name_key"], StringComparer.Ordinal);
 
     private readonly NpgsqlDataSource _dataSource;
@@ -113,7 +113,8 @@ public sealed partial class PostgresControlStore : IControlStore
         }
     }
 
-    private static bool IsTransient(PostgresException e) =>
+    /// <summary>True for failures a fresh transaction can get past: serialization failures, deadlocks and clashes on allocated values.</summary>
+    internal static bool IsTransient(PostgresException e) =>
         e.SqlState is PostgresConstants.SerializationFailure or PostgresConstants.DeadlockDetected
         || (e.SqlState == PostgresConstants.UniqueViolation && e.ConstraintName is { } name && AllocationConstraints.Contains(name));
 

@@ -27,6 +27,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private const string Superuser = "weft_test";
 
+    /// <summary>Environment variable naming another folder holding initdb and pg_ctl.</summary>
+    private const string BinVariable = "WEFT_PG_BIN";
+
     /// <summary>Ports tried before giving up when another process takes the free port first.</summary>
     private const int StartAttempts = 3;
 
@@ -142,7 +145,7 @@ public sealed class PostgresServer : IAsyncDisposable
         _binDirectory = FindBinDirectory();
         if (_binDirectory is null)
         {
-            _unavailable = $"no PostgreSQL server binaries under {DebianRoot} (apt-get install postgresql)";
+            _unavailable = $"no PostgreSQL server binaries under {DebianRoot} or {BinVariable} (apt-get install postgresql)";
             return;
         }
 
@@ -208,6 +211,11 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private static string? FindBinDirectory()
     {
+        if (Environment.GetEnvironmentVariable(BinVariable) is { Length: > 0 } chosen)
+        {
+            return File.Exists(Path.Combine(chosen, "initdb")) && File.Exists(Path.Combine(chosen, "pg_ctl")) ? chosen : null;
+        }
+
         var preferred = Path.Combine(DebianRoot, PreferredVersion, "bin");
         if (File.Exists(Path.Combine(preferred, "initdb")) && File.Exists(Path.Combine(preferred, "pg_ctl")))
         {
