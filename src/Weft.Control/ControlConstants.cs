@@ -47,6 +47,9 @@ internal static class ControlConstants
     /// <summary>Name of the server's private key file in the data directory (mode 0600).</summary>
     public const string ServerKeyFile = "server.key";
 
+    /// <summary>File in the data directory holding the first owner's API key (mode 0600), written once on first start.</summary>
+    public const string FirstApiKeyFile = "owner-api-key";
+
     /// <summary>How often an idle map stream carries a keepalive, so proxies keep it open.</summary>
     public static readonly TimeSpan MapKeepAlive = TimeSpan.FromSeconds(50);
 

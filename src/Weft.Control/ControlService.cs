@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Weft.Control.Map;
+using Weft.Control.Storage;
+using Weft.Core.Control;
+
+namespace Weft.Control;
+
+/// <summary>
+/// The server's state changes in one place: each writes to the store first, then tells the tailnet's live
+/// map, so map streams never show what is not committed. Used by the control protocol and the REST API.
+/// </summary>
+public sealed class ControlService(IControlStore store, TimeProvider time)
+{
+    /// <summary>_loadGate serialises loading a tailnet's map; _maps holds the loaded ones.</summary>
+    private readonly SemaphoreSlim _loadGate = new(1, 1);
+    private readonly ConcurrentDictionary<long, TailnetMap> _maps = new();
+    private readonly ConcurrentDictionary<string, PendingRegistration> _pending = new(StringComparer.Ordinal);
+
+    public IControlStore Store { get; } = store;
+
+    public TimeProvider Time { get; } = time;
+
+    /// <summary>The live map of a tailnet, loaded from the store on first use.</summary>
+    internal async Task<TailnetMap> MapAsync(long tailnetId, CancellationToken ct)
+    {
+        if (_maps.TryGetValue(tailnetId, out var map))
+        {
+            return map;
+        }
+
+        await _loadGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_maps.TryGetValue(tailnetId, out map))
+            {
+                return map;
+            }
+
+            var tailnet = await Store.GetTailnetAsync(tailnetId, ct).ConfigureAwait(false) ?? throw new KeyNotFoundException($"tailnet {tailnetId} does not exist");
+            var policyText = (await Store.GetPolicyAsync(tailnetId, ct).ConfigureAwait(false)).Text;
+            var parsed = Weft.Policy.Policy.Parse(policyText);
+            var users = await Store.ListUsersAsync(tailnetId, ct).ConfigureAwait(false);
+            var nodes = await Store.ListNodesAsync(tailnetId, ct).ConfigureAwait(false);
+            map = new TailnetMap(tailnet, parsed.Policy ?? Weft.Policy.Policy.Default, users, nodes, Time);
+            _maps[tailnetId] = map;
+            return map;
+        }
+        finally
+        {
+            _loadGate.Release();
+        }
+    }
+
+    /// <summary>Stores a changed node and pushes it to the nodes that see it.</summary>
+    public async Task<bool> UpdateNodeAsync(NodeRecord node, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (!await Store.UpdateNodeAsync(node, ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).Upsert(node);
+        return true;
+    }
+
+    /// <summary>Stores a node's new endpoints (and disco key) and patches just its peers.</summary>
+    public async Task UpdateEndpointsAsync(NodeRecord node, IReadOnlyList<string>? endpoints, string? discoKey, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var updated = node with { Endpoints = endpoints ?? node.Endpoints, DiscoKey = discoKey ?? node.DiscoKey, LastSeen = Time.GetUtcNow() };
+        await Store.UpdateNodeAsync(updated, ct).ConfigureAwait(false);
+        (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).Patch(node.Id, endpoints, discoKey);
+    }
+
+    /// <summary>Deletes a node; peers drop it and its own stream ends at once.</summary>
+    public async Task<bool> DeleteNodeAsync(NodeRecord node, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (!await Store.DeleteNodeAsync(node.Id, ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).Remove(node.Id);
+        return true;
+    }
+
+    /// <summary>Creates a node and announces it.</summary>
+    public async Task<NodeRecord> CreateNodeAsync(NewNode node, CancellationToken ct = default)
+    {
+        var created = await Store.CreateNodeAsync(node, Time.GetUtcNow(), ct).ConfigureAwait(false);
+        (await MapAsync(created.TailnetId, ct).ConfigureAwait(false)).Upsert(created);
+        return created;
+    }
+
+    /// <summary>
+    /// Validates a policy, runs its tests against the tailnet's nodes and users, and saves it only if both
+    /// pass. Returns the problems (with line and column) or an empty list when saved.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SetPolicyAsync(long tailnetId, string text, long? userId, bool save, CancellationToken ct = default)
+    {
+        var parsed = Weft.Policy.Policy.Parse(text);
+        if (!parsed.Success)
+        {
+            return [.. parsed.Errors.Select(e => e.ToString())];
+        }
+
+        var users = await Store.ListUsersAsync(tailnetId, ct).ConfigureAwait(false);
+        var byId = users.ToDictionary(u => u.Id);
+        var nodes = await Store.ListNodesAsync(tailnetId, ct).ConfigureAwait(false);
+        var policyNodes = nodes.Select(n => NetmapBuilder.ToPolicy(n, byId.GetValueOrDefault(n.UserId))).ToList();
+        var tests = parsed.Policy.RunTests(policyNodes, [.. users.Select(u => new Weft.Policy.PolicyUser(u.Login, u.Role))]);
+        if (!tests.Passed)
+        {
+            return [.. tests.Failures.Select(f => f.ToString())];
+        }
+
+        if (save)
+        {
+            await Store.SetPolicyAsync(tailnetId, text, userId, Time.GetUtcNow(), ct).ConfigureAwait(false);
+            (await MapAsync(tailnetId, ct).ConfigureAwait(false)).SetPolicy(parsed.Policy);
+        }
+
+        return [];
+    }
+
+    /// <summary>Remembers an interactive registration until an admin approves it; returns its id for the login URL.</summary>
+    internal PendingRegistration AddPending(string machineKey, RegisterRequest request)
+    {
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var pending = new PendingRegistration(id, machineKey, request);
+        _pending[id] = pending;
+        return pending;
+    }
+
+    /// <summary>The pending registration with this id, or null.</summary>
+    internal PendingRegistration? GetPending(string id) => _pending.GetValueOrDefault(id);
+
+    /// <summary>An admin approves an interactive registration as <paramref name="user"/>: the node is created and the waiting client answered.</summary>
+    public async Task<NodeRecord?> ApprovePendingAsync(string id, UserRecord user, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (!_pending.TryRemove(id, out var pending))
+        {
+            return null;
+        }
+
+        var tailnet = await Store.GetTailnetAsync(user.TailnetId, ct).ConfigureAwait(false);
+        var expiry = tailnet!.KeyExpiryDays > 0 ? Time.GetUtcNow().AddDays(tailnet.KeyExpiryDays) : (DateTimeOffset?)null;
+        var node = await CreateNodeAsync(new NewNode(user.TailnetId, user.Id, pending.MachineKey, pending.Request.NodeKey, "", pending.Request.HostInfo.Hostname,
+            NetmapBuilder.HostInfoJson(pending.Request.HostInfo), [], expiry, pending.Request.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
+        pending.Approved.TrySetResult((node, user));
+        return node;
+    }
+}
+
+/// <summary>An interactive registration waiting for an admin; <see cref="Approved"/> completes when one approves it.</summary>
+internal sealed class PendingRegistration(string id, string machineKey, RegisterRequest request)
+{
+    public string Id { get; } = id;
+
+    public string MachineKey { get; } = machineKey;
+
+    public RegisterRequest Request { get; } = request;
+
+    public TaskCompletionSource<(NodeRecord Node, UserRecord User)> Approved { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,129 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Weft.Control.Api;
+using Weft.Control.Protocol;
+using Weft.Control.Storage;
+using Weft.Core.Control;
+using Weft.Core.Crypto;
+using Weft.Policy;
+
+namespace Weft.Control.Hosting;
+
+/// <summary>
+/// The coordination server as one ASP.NET Core application: health and readiness, the control protocol
+/// over a WebSocket at /control/v1, the REST API at /api/v2. Its composition root.
+/// </summary>
+public sealed partial class ControlServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly SqliteControlStore _store;
+
+    private ControlServer(WebApplication app, SqliteControlStore store, ControlService service, Key32 serverPublic)
+    {
+        _app = app;
+        _store = store;
+        Service = service;
+        ServerPublic = serverPublic;
+    }
+
+    /// <summary>State changes shared by the protocol and the API.</summary>
+    public ControlService Service { get; }
+
+    /// <summary>The server's static public key (what clients pin).</summary>
+    public Key32 ServerPublic { get; }
+
+    /// <summary>The URL Kestrel listens on (with the real port when the options asked for port 0).</summary>
+    public Uri Address => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    /// <summary>Opens the data directory, creates the first tailnet and owner if the store is empty, and starts listening.</summary>
+    public static async Task<ControlServer> StartAsync(ControlServerOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Directory.CreateDirectory(options.DataDir);
+        time ??= TimeProvider.System;
+        var serverKey = ServerKey.LoadOrCreate(options.DataDir);
+        var store = await SqliteControlStore.OpenAsync(Path.Combine(options.DataDir, ControlConstants.DatabaseFile), ct).ConfigureAwait(false);
+        var service = new ControlService(store, time);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.Listen);
+        builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        builder.Services.AddSingleton(service);
+        var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control");
+        await EnsureFirstTailnetAsync(service, options, logger, ct).ConfigureAwait(false);
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseWebSockets();
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", async (CancellationToken c) =>
+        {
+            // Ready when the database answers.
+            await store.ListTailnetsAsync(c).ConfigureAwait(false);
+            return Results.Text("ready");
+        });
+        var serverPublic = Curve25519.PublicKey(serverKey);
+        app.MapGet(ControlProtocol.KeyPath, () => Results.Text(serverPublic.ToHex()));
+        app.MapGet("/register/{id}", (string id) => service.GetPending(id) is null
+            ? Results.Problem(statusCode: 404, detail: "unknown or already approved login")
+            : Results.Text($"An admin approves this device with POST /api/v2/tailnet/-/registrations/{id}/approve\n"));
+        app.Map(ControlProtocol.Path, async (HttpContext http) =>
+        {
+            if (!http.WebSockets.IsWebSocketRequest)
+            {
+                return Results.Problem(statusCode: 400, detail: "the control protocol needs a WebSocket upgrade");
+            }
+
+            using var socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+            await using var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
+            var baseUrl = options.PublicUrl ?? $"{http.Request.Scheme}://{http.Request.Host}";
+            var connection = new ControlConnection(service, new Registrar(service, baseUrl), serverKey, logger);
+            await connection.RunAsync(stream, http.RequestAborted).ConfigureAwait(false);
+            return Results.Empty;
+        });
+        ApiEndpoints.Map(app);
+        await app.StartAsync(ct).ConfigureAwait(false);
+        return new ControlServer(app, store, service, serverPublic);
+    }
+
+    /// <summary>On an empty store: the first tailnet, its owner, and an owner API key written to the data dir (0600), never logged.</summary>
+    private static async Task EnsureFirstTailnetAsync(ControlService service, ControlServerOptions options, ILogger logger, CancellationToken ct)
+    {
+        if ((await service.Store.ListTailnetsAsync(ct).ConfigureAwait(false)).Count > 0)
+        {
+            return;
+        }
+
+        var now = service.Time.GetUtcNow();
+        var tailnet = await service.Store.CreateTailnetAsync(options.FirstTailnet, $"{options.FirstTailnet}.weft.internal", now, ct).ConfigureAwait(false);
+        var owner = await service.Store.CreateUserAsync(tailnet.Id, options.FirstAdmin, options.FirstAdmin, PolicyRoles.Owner, now, ct).ConfigureAwait(false);
+        var (_, secret) = await service.Store.CreateApiKeyAsync(tailnet.Id, owner.Id, ControlConstants.MaxApiKeyLifetime, now, ct).ConfigureAwait(false);
+        var path = Path.Combine(options.DataDir, ControlConstants.FirstApiKeyFile);
+        SecretFile.Write(path, secret, createNew: false);
+        LogFirstStart(logger, tailnet.Name, owner.Login, path);
+    }
+
+    /// <summary>Waits until the server stops (Ctrl+C or SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken ct = default) => _app.WaitForShutdownAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "first start: created tailnet {Tailnet} with owner {Owner}; the owner's API key is in {Path}")]
+    private static partial void LogFirstStart(ILogger logger, string tailnet, string owner, string path);
+}

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Text.Json;
+using Weft.Control.Storage;
+using Weft.Core.Control;
+using Weft.Policy;
+
+namespace Weft.Control.Map;
+
+/// <summary>Turns stored records into wire nodes and policy nodes.</summary>
+internal static class NetmapBuilder
+{
+    /// <summary>The wire description of a node.</summary>
+    public static Node ToWire(NodeRecord n, string domain, bool online)
+    {
+        string[] addresses = [$"{n.IPv4}/32", $"{n.IPv6}/128"];
+        return new Node
+        {
+            Id = n.Id,
+            Name = n.Name,
+            Fqdn = $"{n.Name}.{domain}",
+            UserId = n.UserId,
+            NodeKey = n.NodeKey,
+            MachineKey = n.MachineKey,
+            DiscoKey = n.DiscoKey,
+            Addresses = addresses,
+            AllowedIPs = addresses,
+            Endpoints = n.Endpoints,
+            Tags = n.Tags,
+            HostInfo = ParseHostInfo(n.HostInfo),
+            KeyExpiry = n.KeyExpiry,
+            Online = online,
+        };
+    }
+
+    /// <summary>What the policy needs to know about a node.</summary>
+    public static PolicyNode ToPolicy(NodeRecord n, UserRecord? user) =>
+        new(n.Id, user?.Login, user?.Role ?? PolicyRoles.Member, n.Tags, n.IPv4, n.IPv6, Array.Empty<IPNetwork>());
+
+    /// <summary>Host info JSON as stored; an unreadable value becomes empty rather than failing a map.</summary>
+    public static HostInfo ParseHostInfo(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, ControlJsonContext.Default.HostInfo) ?? new HostInfo();
+        }
+        catch (JsonException)
+        {
+            return new HostInfo();
+        }
+    }
+
+    /// <summary>Host info as stored.</summary>
+    public static string HostInfoJson(HostInfo info) => JsonSerializer.Serialize(info, ControlJsonContext.Default.HostInfo);
+}

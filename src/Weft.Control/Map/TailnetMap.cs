@@ -1,0 +1,420 @@
+using System.Text.Json;
+using Weft.Control.Storage;
+using Weft.Core.Control;
+using Weft.Core.Wire;
+using Weft.Policy;
+
+namespace Weft.Control.Map;
+
+/// <summary>
+/// The live netmap of one tailnet: its eligible nodes (authorized, key not expired), who sees whom under
+/// the current policy, and the open map sessions. Every change computes the nodes it affects from the
+/// visibility sets and queues deltas to just those sessions; only a policy change revisits every pair.
+/// </summary>
+internal sealed class TailnetMap
+{
+    private readonly TimeProvider _time;
+
+    /// <summary>_gate guards every field below.</summary>
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, Entry> _nodes = [];
+    private readonly Dictionary<long, UserRecord> _users = [];
+    private readonly Dictionary<long, MapSession> _sessions = [];
+    private TailnetRecord _tailnet;
+    private Weft.Policy.Policy _policy;
+
+    public TailnetMap(TailnetRecord tailnet, Weft.Policy.Policy policy, IEnumerable<UserRecord> users, IEnumerable<NodeRecord> nodes, TimeProvider time)
+    {
+        _tailnet = tailnet;
+        _policy = policy;
+        _time = time;
+        foreach (var u in users)
+        {
+            _users[u.Id] = u;
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var n in nodes)
+        {
+            if (Eligible(n, now))
+            {
+                _nodes[n.Id] = new Entry(n, NetmapBuilder.ToPolicy(n, _users.GetValueOrDefault(n.UserId)));
+            }
+        }
+
+        foreach (var e in _nodes.Values)
+        {
+            foreach (var o in _nodes.Values)
+            {
+                if (o.Record.Id != e.Record.Id && _policy.CanSee(e.Policy, o.Policy))
+                {
+                    e.Visible.Add(o.Record.Id);
+                }
+            }
+        }
+    }
+
+    /// <summary>True when the node belongs in peers' maps at <paramref name="now"/>.</summary>
+    public static bool Eligible(NodeRecord n, DateTimeOffset now) => n.Authorized && !n.IsExpired(now);
+
+    /// <summary>Number of open sessions (for readiness and tests).</summary>
+    public int SessionCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sessions.Count;
+            }
+        }
+    }
+
+    /// <summary>Registers a session and returns its full map; null when the node is not eligible. Peers learn it is online.</summary>
+    public MapResponse? Attach(MapSession session)
+    {
+        lock (_gate)
+        {
+            if (!_nodes.TryGetValue(session.NodeId, out var self))
+            {
+                return null;
+            }
+
+            if (_sessions.Remove(session.NodeId, out var old))
+            {
+                old.Close();
+            }
+
+            _sessions[session.NodeId] = session;
+            var peers = new List<Node>(self.Visible.Count);
+            foreach (var id in self.Visible)
+            {
+                peers.Add(Wire(_nodes[id]));
+            }
+
+            self.FilterJson = FilterJson(self, out var filter);
+            foreach (var id in self.Visible)
+            {
+                _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersPatched = [new PeerPatch { Id = self.Record.Id, Online = true }] });
+            }
+
+            return new MapResponse
+            {
+                Self = Wire(self),
+                Peers = peers,
+                PacketFilter = filter,
+                Dns = Dns(),
+                UserProfiles = Profiles(),
+            };
+        }
+    }
+
+    /// <summary>Removes a session if it is still the node's current one; peers learn the node went offline.</summary>
+    public void Detach(MapSession session)
+    {
+        lock (_gate)
+        {
+            if (!_sessions.TryGetValue(session.NodeId, out var current) || current != session)
+            {
+                return;
+            }
+
+            _sessions.Remove(session.NodeId);
+            if (_nodes.TryGetValue(session.NodeId, out var self))
+            {
+                foreach (var id in self.Visible)
+                {
+                    _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersPatched = [new PeerPatch { Id = self.Record.Id, Online = false }] });
+                }
+            }
+        }
+    }
+
+    /// <summary>A user was added or changed (profiles and policy identity).</summary>
+    public void UpsertUser(UserRecord user)
+    {
+        lock (_gate)
+        {
+            _users[user.Id] = user;
+        }
+    }
+
+    /// <summary>
+    /// A node was added or changed in storage. Peers that keep seeing it get its new description, peers that
+    /// start or stop seeing it get it added or removed, and filters are refreshed for every affected node.
+    /// </summary>
+    public void Upsert(NodeRecord node)
+    {
+        lock (_gate)
+        {
+            if (!Eligible(node, _time.GetUtcNow()))
+            {
+                RemoveLocked(node.Id);
+                return;
+            }
+
+            var policyNode = NetmapBuilder.ToPolicy(node, _users.GetValueOrDefault(node.UserId));
+            var isNew = !_nodes.TryGetValue(node.Id, out var entry);
+            var before = isNew ? [] : new HashSet<long>(entry!.Visible);
+            var identityChanged = isNew || !SameIdentity(entry!.Policy, policyNode);
+            if (isNew)
+            {
+                entry = new Entry(node, policyNode);
+                _nodes[node.Id] = entry;
+            }
+
+            entry!.Record = node;
+            entry.Policy = policyNode;
+            if (identityChanged)
+            {
+                RecomputeVisibilityLocked(entry);
+            }
+
+            var wire = Wire(entry);
+            foreach (var id in entry.Visible)
+            {
+                _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersChanged = [wire], UserProfiles = ProfileOf(node.UserId) });
+            }
+
+            foreach (var id in before)
+            {
+                if (!entry.Visible.Contains(id))
+                {
+                    _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersRemoved = [node.Id] });
+                }
+            }
+
+            if (_sessions.TryGetValue(node.Id, out var own))
+            {
+                own.Enqueue(SelfDeltaLocked(entry, before));
+            }
+
+            if (identityChanged)
+            {
+                before.UnionWith(entry.Visible);
+                RefreshFiltersLocked(before);
+            }
+        }
+    }
+
+    /// <summary>Endpoints or disco key of a node changed: a small patch to the peers that see it, nothing else.</summary>
+    public void Patch(long nodeId, IReadOnlyList<string>? endpoints, string? discoKey)
+    {
+        lock (_gate)
+        {
+            if (!_nodes.TryGetValue(nodeId, out var entry))
+            {
+                return;
+            }
+
+            entry.Record = entry.Record with { Endpoints = endpoints ?? entry.Record.Endpoints, DiscoKey = discoKey ?? entry.Record.DiscoKey };
+            var patch = new MapResponse { PeersPatched = [new PeerPatch { Id = nodeId, Endpoints = endpoints, DiscoKey = discoKey }] };
+            foreach (var id in entry.Visible)
+            {
+                _sessions.GetValueOrDefault(id)?.Enqueue(patch);
+            }
+        }
+    }
+
+    /// <summary>A node was deleted (or lost eligibility): peers forget it at once, its own stream ends.</summary>
+    public void Remove(long nodeId)
+    {
+        lock (_gate)
+        {
+            RemoveLocked(nodeId);
+        }
+    }
+
+    /// <summary>A new policy: visibility and filters are recomputed for everyone; each session gets only its differences.</summary>
+    public void SetPolicy(Weft.Policy.Policy policy)
+    {
+        lock (_gate)
+        {
+            _policy = policy;
+            var before = new Dictionary<long, HashSet<long>>(_nodes.Count);
+            foreach (var (id, e) in _nodes)
+            {
+                before[id] = [.. e.Visible];
+                e.Visible.Clear();
+            }
+
+            foreach (var e in _nodes.Values)
+            {
+                foreach (var o in _nodes.Values)
+                {
+                    if (o.Record.Id != e.Record.Id && _policy.CanSee(e.Policy, o.Policy))
+                    {
+                        e.Visible.Add(o.Record.Id);
+                    }
+                }
+            }
+
+            foreach (var (id, session) in _sessions)
+            {
+                var e = _nodes[id];
+                var delta = SelfDeltaLocked(e, before[id], includeSelf: false);
+                if (delta.PeersChanged is not null || delta.PeersRemoved is not null || delta.PacketFilter is not null)
+                {
+                    session.Enqueue(delta);
+                }
+            }
+        }
+    }
+
+    /// <summary>The tailnet's settings changed (domain, DNS).</summary>
+    public void SetTailnet(TailnetRecord tailnet)
+    {
+        lock (_gate)
+        {
+            _tailnet = tailnet;
+        }
+    }
+
+    /// <summary>Ids of the peers a node currently sees (tests and diagnostics).</summary>
+    public IReadOnlyList<long> VisiblePeers(long nodeId)
+    {
+        lock (_gate)
+        {
+            return _nodes.TryGetValue(nodeId, out var e) ? [.. e.Visible] : [];
+        }
+    }
+
+    // Caller holds _gate.
+    private void RemoveLocked(long nodeId)
+    {
+        if (!_nodes.Remove(nodeId, out var entry))
+        {
+            return;
+        }
+
+        var removed = new MapResponse { PeersRemoved = [nodeId] };
+        foreach (var id in entry.Visible)
+        {
+            _nodes[id].Visible.Remove(nodeId);
+            _sessions.GetValueOrDefault(id)?.Enqueue(removed);
+        }
+
+        if (_sessions.Remove(nodeId, out var own))
+        {
+            own.Close();
+        }
+
+        RefreshFiltersLocked(entry.Visible);
+    }
+
+    // Caller holds _gate.
+    private void RecomputeVisibilityLocked(Entry entry)
+    {
+        foreach (var id in entry.Visible)
+        {
+            _nodes[id].Visible.Remove(entry.Record.Id);
+        }
+
+        entry.Visible.Clear();
+        foreach (var o in _nodes.Values)
+        {
+            if (o.Record.Id != entry.Record.Id && _policy.CanSee(entry.Policy, o.Policy))
+            {
+                entry.Visible.Add(o.Record.Id);
+                o.Visible.Add(entry.Record.Id);
+            }
+        }
+    }
+
+    /// <summary>Sends new filters to the connected nodes among <paramref name="ids"/> whose filter changed (caller holds _gate).</summary>
+    private void RefreshFiltersLocked(IEnumerable<long> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (_sessions.TryGetValue(id, out var session) && _nodes.TryGetValue(id, out var e))
+            {
+                var json = FilterJson(e, out var filter);
+                if (json != e.FilterJson)
+                {
+                    e.FilterJson = json;
+                    session.Enqueue(new MapResponse { PacketFilter = filter });
+                }
+            }
+        }
+    }
+
+    /// <summary>The delta for a node's own session after its visibility may have changed (caller holds _gate).</summary>
+    private MapResponse SelfDeltaLocked(Entry e, HashSet<long> before, bool includeSelf = true)
+    {
+        List<Node>? added = null;
+        List<long>? removed = null;
+        foreach (var id in e.Visible)
+        {
+            if (!before.Contains(id))
+            {
+                (added ??= []).Add(Wire(_nodes[id]));
+            }
+        }
+
+        foreach (var id in before)
+        {
+            if (!e.Visible.Contains(id))
+            {
+                (removed ??= []).Add(id);
+            }
+        }
+
+        var json = FilterJson(e, out var filter);
+        var filterChanged = json != e.FilterJson;
+        e.FilterJson = json;
+        return new MapResponse
+        {
+            Self = includeSelf ? Wire(e) : null,
+            PeersChanged = added,
+            PeersRemoved = removed,
+            PacketFilter = filterChanged ? filter : null,
+        };
+    }
+
+    private string FilterJson(Entry e, out IReadOnlyList<FilterRule> filter)
+    {
+        var all = new List<PolicyNode>(_nodes.Count);
+        foreach (var n in _nodes.Values)
+        {
+            all.Add(n.Policy);
+        }
+
+        filter = _policy.CompileFor(e.Policy, all);
+        return JsonSerializer.Serialize(filter, MapJsonContext.Default.IReadOnlyListFilterRule);
+    }
+
+    private Node Wire(Entry e) => NetmapBuilder.ToWire(e.Record, _tailnet.Domain, _sessions.ContainsKey(e.Record.Id));
+
+    private DnsConfig Dns() => new() { MagicDns = true, Domain = _tailnet.Domain };
+
+    private List<UserProfile> Profiles()
+    {
+        var list = new List<UserProfile>(_users.Count);
+        foreach (var u in _users.Values)
+        {
+            list.Add(new UserProfile(u.Id, u.Login, u.DisplayName));
+        }
+
+        return list;
+    }
+
+    private List<UserProfile>? ProfileOf(long userId) =>
+        _users.TryGetValue(userId, out var u) ? [new UserProfile(u.Id, u.Login, u.DisplayName)] : null;
+
+    private static bool SameIdentity(PolicyNode a, PolicyNode b) =>
+        a.UserLogin == b.UserLogin && a.UserRole == b.UserRole && a.Tags.SequenceEqual(b.Tags) && a.IPv4.Equals(b.IPv4) && a.IPv6.Equals(b.IPv6);
+
+    /// <summary>One eligible node with the ids of the nodes it sees (symmetric: a in b.Visible iff b in a.Visible).</summary>
+    private sealed class Entry(NodeRecord record, PolicyNode policy)
+    {
+        public NodeRecord Record { get; set; } = record;
+        public PolicyNode Policy { get; set; } = policy;
+        public HashSet<long> Visible { get; } = [];
+
+        /// <summary>The filter last sent to this node's session, as JSON.</summary>
+        public string? FilterJson { get; set; }
+    }
+}
+
+/// <summary>Source-generated JSON for comparing filters.</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<FilterRule>))]
+internal sealed partial class MapJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,160 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Weft.Control.Map;
+using Weft.Control.Storage;
+using Weft.Core.Control;
+using Weft.Core.Crypto;
+using Weft.Core.Keys;
+
+namespace Weft.Control.Protocol;
+
+/// <summary>
+/// One node's control connection after the WebSocket upgrade: the Noise handshake, then register and map
+/// requests. A map request with stream=true starts the node's stream; the reader keeps taking endpoint and
+/// host-info updates while a writer drains the session's deltas.
+/// </summary>
+internal sealed partial class ControlConnection(ControlService service, Registrar registrar, Key32 serverKey, ILogger logger)
+{
+    public async Task RunAsync(Stream stream, CancellationToken ct)
+    {
+        ControlChannel channel;
+        try
+        {
+            channel = await ControlChannel.AcceptAsync(stream, serverKey, ct).ConfigureAwait(false);
+        }
+        catch (ControlProtocolException ex)
+        {
+            LogHandshakeFailed(logger, ex.Message);
+            return;
+        }
+
+        await using var _ = channel;
+        var machineKey = new MachinePublic(channel.RemoteStatic).ToString();
+        MapSession? session = null;
+        TailnetMap? map = null;
+        Task? writer = null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var frame = await channel.ReceiveAsync(stop.Token).ConfigureAwait(false);
+                if (frame is null)
+                {
+                    break;
+                }
+
+                var message = ControlJsonContext.TryParseClient(frame);
+                if (message?.Register is { } register)
+                {
+                    var response = await registrar.RegisterAsync(machineKey, register, stop.Token).ConfigureAwait(false);
+                    await SendAsync(channel, new ServerMessage { Register = response }, stop.Token).ConfigureAwait(false);
+                }
+                else if (message?.Map is { } request)
+                {
+                    var node = await service.Store.GetNodeByNodeKeyAsync(request.NodeKey, stop.Token).ConfigureAwait(false);
+                    if (node is null || node.MachineKey != machineKey)
+                    {
+                        await SendAsync(channel, new ServerMessage { Error = "unknown node key" }, stop.Token).ConfigureAwait(false);
+                        break;
+                    }
+
+                    if (request.HostInfo is { } info)
+                    {
+                        node = node with { HostInfo = NetmapBuilder.HostInfoJson(info), LastSeen = service.Time.GetUtcNow() };
+                        await service.UpdateNodeAsync(node, stop.Token).ConfigureAwait(false);
+                    }
+
+                    if (request.Endpoints is not null || request.DiscoKey is not null)
+                    {
+                        await service.UpdateEndpointsAsync(node, request.Endpoints, request.DiscoKey, stop.Token).ConfigureAwait(false);
+                    }
+
+                    if (request.Stream && session is null)
+                    {
+                        map = await service.MapAsync(node.TailnetId, stop.Token).ConfigureAwait(false);
+                        session = new MapSession(node.Id);
+                        var full = map.Attach(session);
+                        if (full is null)
+                        {
+                            await SendAsync(channel, new ServerMessage { Error = "node is not authorized or its key expired" }, stop.Token).ConfigureAwait(false);
+                            break;
+                        }
+
+                        await SendAsync(channel, new ServerMessage { Map = full }, stop.Token).ConfigureAwait(false);
+                        writer = PumpAsync(channel, session, stop);
+                    }
+                }
+                else
+                {
+                    LogBadMessage(logger, machineKey);
+                    await SendAsync(channel, new ServerMessage { Error = "message is not a register or map request" }, stop.Token).ConfigureAwait(false);
+                    break;
+                }
+            }
+        }
+        catch (ControlProtocolException ex)
+        {
+            LogProtocolError(logger, machineKey, ex.Message);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The node's session ended or the server is stopping.
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.WebSockets.WebSocketException)
+        {
+            LogConnectionLost(logger, machineKey, ex.Message);
+        }
+        finally
+        {
+            if (session is not null)
+            {
+                map!.Detach(session);
+                session.Close();
+            }
+
+            await stop.CancelAsync().ConfigureAwait(false);
+            if (writer is not null)
+            {
+                await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>Writes queued deltas and keepalives until the session closes; then ends the connection.</summary>
+    private async Task PumpAsync(ControlChannel channel, MapSession session, CancellationTokenSource stop)
+    {
+        try
+        {
+            using var keepAlive = service.Time.CreateTimer(_ => session.Enqueue(new MapResponse { KeepAlive = true }), null, ControlConstants.MapKeepAlive, ControlConstants.MapKeepAlive);
+            await foreach (var response in session.Outbox.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            {
+                await SendAsync(channel, new ServerMessage { Map = response }, stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException)
+        {
+            // The connection is gone; the reader notices too.
+        }
+        finally
+        {
+            // A closed session (node deleted or expired) ends the connection.
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static Task SendAsync(ControlChannel channel, ServerMessage message, CancellationToken ct) =>
+        channel.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message, ControlJsonContext.Default.ServerMessage), ct);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "control handshake failed: {Reason}")]
+    private static partial void LogHandshakeFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "control message from {MachineKey} is malformed")]
+    private static partial void LogBadMessage(ILogger logger, string machineKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "control protocol error from {MachineKey}: {Reason}")]
+    private static partial void LogProtocolError(ILogger logger, string machineKey, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "control connection of {MachineKey} lost: {Reason}")]
+    private static partial void LogConnectionLost(ILogger logger, string machineKey, string reason);
+}

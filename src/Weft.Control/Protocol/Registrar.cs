@@ -1,0 +1,112 @@
+using Weft.Control.Map;
+using Weft.Control.Storage;
+using Weft.Core.Control;
+using Weft.Core.Keys;
+
+namespace Weft.Control.Protocol;
+
+/// <summary>Answers RegisterRequests: auth keys, interactive logins and their follow-ups, node key rotation.</summary>
+internal sealed class Registrar(ControlService service, string baseUrl)
+{
+    public async Task<RegisterResponse> RegisterAsync(string machineKey, RegisterRequest request, CancellationToken ct)
+    {
+        if (!NodePublic.TryParse(request.NodeKey, out _))
+        {
+            return new RegisterResponse { Error = "node key is not \"nodekey:\" followed by 64 hex digits" };
+        }
+
+        var now = service.Time.GetUtcNow();
+        var existing = await service.Store.GetNodeByNodeKeyAsync(request.NodeKey, ct).ConfigureAwait(false);
+        if (existing is null && request.OldNodeKey is not null)
+        {
+            existing = await service.Store.GetNodeByNodeKeyAsync(request.OldNodeKey, ct).ConfigureAwait(false);
+        }
+
+        if (existing is not null && existing.MachineKey != machineKey)
+        {
+            return new RegisterResponse { Error = "node key belongs to another machine" };
+        }
+
+        if (request.AuthKey is not null)
+        {
+            return await WithAuthKeyAsync(machineKey, request, existing, now, ct).ConfigureAwait(false);
+        }
+
+        if (existing is not null && existing.Authorized && !existing.IsExpired(now))
+        {
+            if (existing.NodeKey != request.NodeKey)
+            {
+                // Rotation: same node, same addresses, new key.
+                existing = existing with { NodeKey = request.NodeKey };
+                await service.UpdateNodeAsync(existing, ct).ConfigureAwait(false);
+            }
+
+            return new RegisterResponse { Authorized = true, KeyExpiry = existing.KeyExpiry, Login = await LoginOfAsync(existing, ct).ConfigureAwait(false) };
+        }
+
+        if (request.Followup is not null)
+        {
+            return await FollowupAsync(request.Followup, machineKey, ct).ConfigureAwait(false);
+        }
+
+        var pending = service.AddPending(machineKey, request);
+        return new RegisterResponse { AuthUrl = $"{baseUrl.TrimEnd('/')}/register/{pending.Id}" };
+    }
+
+    private async Task<RegisterResponse> WithAuthKeyAsync(string machineKey, RegisterRequest request, NodeRecord? existing, DateTimeOffset now, CancellationToken ct)
+    {
+        var (check, key) = await service.Store.UseAuthKeyAsync(request.AuthKey!, now, ct).ConfigureAwait(false);
+        switch (check)
+        {
+            case AuthKeyCheck.Unknown:
+                return new RegisterResponse { Error = "auth key not found" };
+            case AuthKeyCheck.Expired:
+                return new RegisterResponse { Error = "auth key expired" };
+            case AuthKeyCheck.UsedUp:
+                return new RegisterResponse { Error = "auth key already used" };
+        }
+
+        var tailnet = (await service.Store.GetTailnetAsync(key!.TailnetId, ct).ConfigureAwait(false))!;
+        var expiry = tailnet.KeyExpiryDays > 0 ? now.AddDays(tailnet.KeyExpiryDays) : (DateTimeOffset?)null;
+        existing ??= await service.Store.GetNodeByMachineAsync(key.TailnetId, machineKey, key.UserId, ct).ConfigureAwait(false);
+        NodeRecord node;
+        if (existing is not null && existing.TailnetId == key.TailnetId)
+        {
+            // Re-authentication keeps identity and addresses; only the key and its expiry change.
+            node = existing with { NodeKey = request.NodeKey, KeyExpiry = expiry, Authorized = true, Tags = key.Tags.Count > 0 ? key.Tags : existing.Tags };
+            await service.UpdateNodeAsync(node, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            node = await service.CreateNodeAsync(new NewNode(key.TailnetId, key.UserId, machineKey, request.NodeKey, "", request.HostInfo.Hostname,
+                NetmapBuilder.HostInfoJson(request.HostInfo), key.Tags, expiry, key.Ephemeral || request.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
+        }
+
+        return new RegisterResponse { Authorized = true, KeyExpiry = node.KeyExpiry, Login = node.Tags.Count > 0 ? "" : await LoginOfAsync(node, ct).ConfigureAwait(false) };
+    }
+
+    private async Task<RegisterResponse> FollowupAsync(string url, string machineKey, CancellationToken ct)
+    {
+        var id = url[(url.LastIndexOf('/') + 1)..];
+        var pending = service.GetPending(id);
+        if (pending is null || pending.MachineKey != machineKey)
+        {
+            return new RegisterResponse { Error = "login URL unknown or already used" };
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(ControlConstants.RegisterFollowupWait);
+        try
+        {
+            var (node, user) = await pending.Approved.Task.WaitAsync(wait.Token).ConfigureAwait(false);
+            return new RegisterResponse { Authorized = true, KeyExpiry = node.KeyExpiry, Login = user.Login };
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new RegisterResponse { AuthUrl = url };
+        }
+    }
+
+    private async Task<string?> LoginOfAsync(NodeRecord node, CancellationToken ct) =>
+        (await service.Store.GetUserAsync(node.UserId, ct).ConfigureAwait(false))?.Login;
+}

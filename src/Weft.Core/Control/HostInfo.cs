@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+
+namespace Weft.Core.Control;
+
+/// <summary>What a node says about the device it runs on.</summary>
+public sealed record HostInfo
+{
+    [JsonPropertyName("hostname")]
+    public string Hostname { get; init; } = "";
+
+    [JsonPropertyName("os")]
+    public string OS { get; init; } = "";
+
+    [JsonPropertyName("version")]
+    public string ClientVersion { get; init; } = "";
+}
