@@ -50,10 +50,10 @@ public sealed class PostgresServer : IAsyncDisposable
     /// </summary>
     public async Task<string> CreateDatabaseAsync(CancellationToken ct)
     {
-        var admin = await EnsureStartedAsync(ct).ConfigureAwait(false);
+        var (admin, unavailable) = await EnsureStartedAsync(ct).ConfigureAwait(false);
         if (admin is null)
         {
-            SkipOrFail(_unavailable ?? "PostgreSQL is unavailable");
+            SkipOrFail(unavailable ?? "PostgreSQL is unavailable");
         }
 
         var name = "weft_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
@@ -87,8 +87,7 @@ public sealed class PostgresServer : IAsyncDisposable
             return;
         }
 
-        // Pooled idle connections of the test's stores would otherwise hold the database open.
-        NpgsqlConnection.ClearAllPools();
+        // FORCE closes connections a test's stores may still pool, without touching other tests' databases.
         await using var c = new NpgsqlConnection(admin);
         await c.OpenAsync().ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", c);
@@ -106,7 +105,8 @@ public sealed class PostgresServer : IAsyncDisposable
         Assert.Skip(reason);
     }
 
-    private async Task<string?> EnsureStartedAsync(CancellationToken ct)
+    /// <summary>The admin connection string, or null and why the server cannot run.</summary>
+    private async Task<(string? Admin, string? Unavailable)> EnsureStartedAsync(CancellationToken ct)
     {
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -120,12 +120,12 @@ public sealed class PostgresServer : IAsyncDisposable
                 }
                 catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or NpgsqlException)
                 {
-                    _unavailable = $"PostgreSQL could not start: {e.Message}";
+                    _unavailable = $"PostgreSQL could not start: {e.Message}{LogTail()}";
                     await StopAndDeleteAsync().ConfigureAwait(false);
                 }
             }
 
-            return _unavailable is null ? _adminConnectionString : null;
+            return (_unavailable is null ? _adminConnectionString : null, _unavailable);
         }
         finally
         {
@@ -207,6 +207,19 @@ public sealed class PostgresServer : IAsyncDisposable
             Password = _password,
             Database = "postgres",
         }.ConnectionString;
+    }
+
+    /// <summary>The end of the server's log, for the reason a start failed. Caller holds _gate.</summary>
+    private string LogTail()
+    {
+        var log = _directory is null ? null : Path.Combine(_directory, "server.log");
+        if (log is null || !File.Exists(log))
+        {
+            return "";
+        }
+
+        var text = File.ReadAllText(log).Trim();
+        return "; server log: " + (text.Length > 600 ? text[^600..] : text);
     }
 
     private static string? FindBinDirectory()
