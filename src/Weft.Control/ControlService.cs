@@ -142,7 +142,8 @@ public sealed class ControlService(IControlStore store, TimeProvider time)
     public async Task<NodeRecord?> ApprovePendingAsync(string id, UserRecord user, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(user);
-        if (!_pending.TryRemove(id, out var pending))
+        // The entry stays so a follow-up that arrives after the approval still gets its answer.
+        if (!_pending.TryGetValue(id, out var pending) || !pending.TryClaim())
         {
             return null;
         }
@@ -166,4 +167,10 @@ internal sealed class PendingRegistration(string id, string machineKey, Register
     public RegisterRequest Request { get; } = request;
 
     public TaskCompletionSource<(NodeRecord Node, UserRecord User)> Approved { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>_claimed is 1 once an admin approved; set with Interlocked so two approvals create one node.</summary>
+    private int _claimed;
+
+    /// <summary>True for the first caller only.</summary>
+    public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
 }

@@ -11,6 +11,7 @@ public static class Program
         // One line per command; each command lives in Commands/ and wires its own parts.
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(WireGuardCommand.Create());
+        root.Subcommands.Add(ControlCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

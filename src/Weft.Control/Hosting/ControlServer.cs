@@ -75,7 +75,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         });
         var serverPublic = Curve25519.PublicKey(serverKey);
         app.MapGet(ControlProtocol.KeyPath, () => Results.Text(serverPublic.ToHex()));
-        app.MapGet("/register/{id}", (string id) => service.GetPending(id) is null
+        app.MapGet("/register/{id}", (string id) => service.GetPending(id) is not { Approved.Task.IsCompleted: false }
             ? Results.Problem(statusCode: 404, detail: "unknown or already approved login")
             : Results.Text($"An admin approves this device with POST /api/v2/tailnet/-/registrations/{id}/approve\n"));
         app.Map(ControlProtocol.Path, async (HttpContext http) =>
@@ -89,7 +89,8 @@ public sealed partial class ControlServer : IAsyncDisposable
             await using var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
             var baseUrl = options.PublicUrl ?? $"{http.Request.Scheme}://{http.Request.Host}";
             var connection = new ControlConnection(service, new Registrar(service, baseUrl), serverKey, logger);
-            await connection.RunAsync(stream, http.RequestAborted).ConfigureAwait(false);
+            await connection.RunAsync(stream, () => CloseOutputAsync(socket, http.RequestAborted), http.RequestAborted).ConfigureAwait(false);
+            await CloseOutputAsync(socket, http.RequestAborted).ConfigureAwait(false);
             return Results.Empty;
         });
         ApiEndpoints.Map(app);
@@ -112,6 +113,24 @@ public sealed partial class ControlServer : IAsyncDisposable
         var path = Path.Combine(options.DataDir, ControlConstants.FirstApiKeyFile);
         SecretFile.Write(path, secret, createNew: false);
         LogFirstStart(logger, tailnet.Name, owner.Login, path);
+    }
+
+    /// <summary>Sends a close frame so the node sees a clean end of stream, not a reset.</summary>
+    private static async Task CloseOutputAsync(WebSocket socket, CancellationToken ct)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        try
+        {
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The node is gone already.
+        }
     }
 
     /// <summary>Waits until the server stops (Ctrl+C or SIGTERM).</summary>

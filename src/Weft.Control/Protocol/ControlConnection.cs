@@ -15,7 +15,7 @@ namespace Weft.Control.Protocol;
 /// </summary>
 internal sealed partial class ControlConnection(ControlService service, Registrar registrar, Key32 serverKey, ILogger logger)
 {
-    public async Task RunAsync(Stream stream, CancellationToken ct)
+    public async Task RunAsync(Stream stream, Func<Task> closeOutput, CancellationToken ct)
     {
         ControlChannel channel;
         try
@@ -82,7 +82,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                         }
 
                         await SendAsync(channel, new ServerMessage { Map = full }, stop.Token).ConfigureAwait(false);
-                        writer = PumpAsync(channel, session, stop);
+                        writer = PumpAsync(channel, session, closeOutput, stop);
                     }
                 }
                 else
@@ -122,8 +122,9 @@ internal sealed partial class ControlConnection(ControlService service, Registra
     }
 
     /// <summary>Writes queued deltas and keepalives until the session closes; then ends the connection.</summary>
-    private async Task PumpAsync(ControlChannel channel, MapSession session, CancellationTokenSource stop)
+    private async Task PumpAsync(ControlChannel channel, MapSession session, Func<Task> closeOutput, CancellationTokenSource stop)
     {
+        var ended = false;
         try
         {
             using var keepAlive = service.Time.CreateTimer(_ => session.Enqueue(new MapResponse { KeepAlive = true }), null, ControlConstants.MapKeepAlive, ControlConstants.MapKeepAlive);
@@ -131,6 +132,8 @@ internal sealed partial class ControlConnection(ControlService service, Registra
             {
                 await SendAsync(channel, new ServerMessage { Map = response }, stop.Token).ConfigureAwait(false);
             }
+
+            ended = true;
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException)
         {
@@ -138,8 +141,16 @@ internal sealed partial class ControlConnection(ControlService service, Registra
         }
         finally
         {
-            // A closed session (node deleted or expired) ends the connection.
-            await stop.CancelAsync().ConfigureAwait(false);
+            if (ended)
+            {
+                // A closed session (node deleted or expired) ends the connection with a clean close; the
+                // reader then sees the node's close. Cancelling the reader instead would abort the socket.
+                await closeOutput().ConfigureAwait(false);
+            }
+            else
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
         }
     }
 

@@ -1,0 +1,132 @@
+using System.Net.Http.Headers;
+using Weft.Control.Hosting;
+using Weft.Control.Storage;
+using Weft.Core.Control;
+using Weft.Core.Crypto;
+using Weft.Core.Keys;
+
+namespace Weft.Control.Tests.Server;
+
+/// <summary>A real server on 127.0.0.1 with a random port and a temporary data dir, plus helpers to act as nodes and admins.</summary>
+internal sealed class TestControlServer : IAsyncDisposable
+{
+    private readonly TempDir _dir;
+
+    private TestControlServer(TempDir dir, ControlServer server, string ownerKey)
+    {
+        _dir = dir;
+        Server = server;
+        OwnerApiKey = ownerKey;
+        Http = new HttpClient { BaseAddress = server.Address };
+    }
+
+    public ControlServer Server { get; }
+
+    public string OwnerApiKey { get; }
+
+    public HttpClient Http { get; }
+
+    public IControlStore Store => Server.Service.Store;
+
+    public static async Task<TestControlServer> StartAsync(CancellationToken ct)
+    {
+        var dir = new TempDir();
+        var server = await ControlServer.StartAsync(new ControlServerOptions { DataDir = dir.Path, Listen = "http://127.0.0.1:0" }, ct: ct);
+        var key = (await File.ReadAllTextAsync(dir.File("owner-api-key"), ct)).Trim();
+        return new TestControlServer(dir, server, key);
+    }
+
+    /// <summary>The first tailnet and its owner.</summary>
+    public async Task<(TailnetRecord Tailnet, UserRecord Owner)> FirstAsync(CancellationToken ct)
+    {
+        var tailnet = (await Store.ListTailnetsAsync(ct))[0];
+        return (tailnet, (await Store.ListUsersAsync(tailnet.Id, ct))[0]);
+    }
+
+    /// <summary>A reusable auth key of the owner.</summary>
+    public async Task<string> AuthKeyAsync(CancellationToken ct, bool reusable = true, TimeSpan? lifetime = null)
+    {
+        var (tailnet, owner) = await FirstAsync(ct);
+        var (_, secret) = await Store.CreateAuthKeyAsync(tailnet.Id, owner.Id, new AuthKeyOptions(reusable, false, false, [], lifetime ?? TimeSpan.FromDays(1)), DateTimeOffset.UtcNow, ct);
+        return secret;
+    }
+
+    public HttpRequestMessage Request(HttpMethod method, string path, string? apiKey, string? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (apiKey is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        if (body is not null)
+        {
+            request.Content = new StringContent(body);
+        }
+
+        return request;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Server.DisposeAsync();
+        _dir.Dispose();
+    }
+}
+
+/// <summary>A lightweight node: machine and node keys and one control connection.</summary>
+internal sealed class TestNode : IAsyncDisposable
+{
+    private TestNode(ControlClient client, string nodeKey)
+    {
+        Client = client;
+        NodeKey = nodeKey;
+    }
+
+    public ControlClient Client { get; }
+
+    public string NodeKey { get; }
+
+    public MapResponse? FullMap { get; private set; }
+
+    public static async Task<TestNode> ConnectAsync(TestControlServer server, CancellationToken ct)
+    {
+        var machine = Curve25519.GeneratePrivateKey();
+        var serverKey = await ControlClient.FetchServerKeyAsync(server.Http, server.Server.Address, ct);
+        var client = await ControlClient.ConnectAsync(server.Server.Address, machine, serverKey, ct);
+        return new TestNode(client, new NodePublic(Curve25519.PublicKey(Curve25519.GeneratePrivateKey())).ToString());
+    }
+
+    public Task<RegisterResponse> RegisterAsync(string? authKey, string hostname, CancellationToken ct, string? followup = null) =>
+        Client.RegisterAsync(new RegisterRequest { NodeKey = NodeKey, AuthKey = authKey, Followup = followup, HostInfo = new HostInfo { Hostname = hostname, OS = "linux" } }, ct);
+
+    /// <summary>Registers with an auth key and starts the map stream; returns the full map.</summary>
+    public static async Task<TestNode> JoinAsync(TestControlServer server, string authKey, string hostname, CancellationToken ct)
+    {
+        var node = await ConnectAsync(server, ct);
+        var reg = await node.RegisterAsync(authKey, hostname, ct);
+        Assert.True(reg.Authorized, reg.Error);
+        await node.Client.SendMapRequestAsync(new MapRequest { NodeKey = node.NodeKey, Stream = true, DiscoKey = "discokey:" + new string('0', 64) }, ct);
+        node.FullMap = await node.Client.ReceiveMapAsync(ct);
+        Assert.NotNull(node.FullMap?.Self);
+        return node;
+    }
+
+    public long Id => FullMap!.Self!.Id;
+
+    /// <summary>Reads map messages until one satisfies <paramref name="match"/> (keepalives and other deltas are skipped).</summary>
+    public async Task<MapResponse> WaitForAsync(Func<MapResponse, bool> match, CancellationToken ct)
+    {
+        while (true)
+        {
+            var m = await Client.ReceiveMapAsync(ct) ?? throw new InvalidOperationException("map stream ended");
+            if (match(m))
+            {
+                return m;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => Client.DisposeAsync();
+}
