@@ -9,6 +9,8 @@ public sealed class ArchitectureTests
     {
         { "Weft.Core", [] },
         { "Weft.WireGuard", ["Weft.Core"] },
+        { "Weft.Policy", ["Weft.Core"] },
+        { "Weft.Control", ["Weft.Core", "Weft.Policy"] },
     };
 
     [Theory]
