@@ -43,6 +43,10 @@ public sealed partial class Device : IDisposable
     private readonly byte[][] _inlineWriteBuffers;
     private readonly int[] _inlineWriteSizes;
 
+    // _bindSignal guards _bindGeneration (written under it, read anywhere): bumped at each reopen of the socket.
+    private readonly object _bindSignal = new();
+    private int _bindGeneration;
+
     // The MTU used for padding, refreshed from the TUN now and then (see CurrentMtu).
     private int _mtu;
     private long _mtuCheckedAt = long.MinValue / 2;
@@ -118,6 +122,7 @@ public sealed partial class Device : IDisposable
         lock (_configGate)
         {
             _listenPort = _bind.Open(_configuredPort);
+            BindReopened();
             if (_fwMark != 0)
             {
                 _bind.SetMark(_fwMark);
@@ -201,11 +206,22 @@ public sealed partial class Device : IDisposable
             if (_threads.Count > 0 && (port == 0 || port != _listenPort))
             {
                 _listenPort = _bind.Open(port);
+                BindReopened();
                 if (_fwMark != 0)
                 {
                     _bind.SetMark(_fwMark);
                 }
             }
+        }
+    }
+
+    /// <summary>Wakes the socket reader blocked on a closed socket: a new one is open (or the device stops).</summary>
+    private void BindReopened()
+    {
+        lock (_bindSignal)
+        {
+            _bindGeneration++;
+            Monitor.PulseAll(_bindSignal);
         }
     }
 
@@ -424,6 +440,7 @@ public sealed partial class Device : IDisposable
         _inboundInOrder.Close();
         _handshakeQueue.Close();
         _bind.Close();
+        BindReopened();
         _tun.Dispose();
         foreach (var thread in _threads)
         {

@@ -16,25 +16,16 @@ public sealed partial class Device
         var sources = new UdpEndpoint[capacity];
         var touched = new List<Peer>(16);
         Pool.RentInto(buffers);
-        var idle = 0;
         while (!_disposed)
         {
+            var generation = Volatile.Read(ref _bindGeneration);
             var count = _bind.Receive(buffers, sizes, sources);
             if (count == 0)
             {
-                if (_disposed)
-                {
-                    break;
-                }
-                // The socket is being reopened on another port: wait for it (and back off if it stays closed).
-                WaitForBind();
-                if (++idle > 1)
-                {
-                    Thread.Sleep(10);
-                }
+                // Closed: the socket is being reopened on another port, or the device is stopping.
+                WaitForBind(generation);
                 continue;
             }
-            idle = 0;
             for (var i = 0; i < count; i++)
             {
                 var size = sizes[i];
@@ -69,11 +60,15 @@ public sealed partial class Device
         Pool.Return(buffers);
     }
 
-    private void WaitForBind()
+    /// <summary>Waits until the socket was reopened since <paramref name="generation"/>, or the device stops.</summary>
+    private void WaitForBind(int generation)
     {
-        lock (_configGate)
+        lock (_bindSignal)
         {
-            // SetListenPort holds the gate while it reopens; taking it once means the new socket is ready.
+            while (!_disposed && _bindGeneration == generation)
+            {
+                Monitor.Wait(_bindSignal);
+            }
         }
     }
 

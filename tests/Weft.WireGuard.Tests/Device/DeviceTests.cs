@@ -165,6 +165,18 @@ public sealed class DeviceTests
     }
 
     [Fact]
+    public async Task ListenPort_ChangedWhileRunning_TrafficUsesTheNewSocket()
+    {
+        using var pair = new DevicePair();
+        var good = Packets.Udp4("10.0.0.1", "10.0.0.2", Hello);
+        Assert.Equal(good, await pair.SendAToB(good));
+        pair.B.SetListenPort(51999);
+        Assert.Equal(51999, pair.B.ListenPort);
+        WireGuard.Device.SetEndpoint(pair.PeerBAtA, pair.BindB.LocalEndpoint);
+        Assert.Equal(good, await pair.SendAToB(good));
+    }
+
+    [Fact]
     public async Task Handshake_UnderLoad_CompletesThroughCookieReply()
     {
         using var pair = new DevicePair(forceUnderLoadAtB: true);
