@@ -107,7 +107,7 @@ public sealed class LinuxBindTests
         var port = receiver.Open(0);
         if (!sender.SegmentationOffload || !receiver.ReceiveOffload)
         {
-            Assert.Skip("this kernel lacks UDP GSO or GRO");
+            LabSkip.Because("this kernel lacks UDP GSO or GRO");
         }
         var sizes = new int[10];
         Array.Fill(sizes, 1200);
@@ -233,7 +233,7 @@ public sealed class LinuxBindTests
     {
         if (!Environment.IsPrivilegedProcess)
         {
-            Assert.Skip("SO_MARK needs CAP_NET_ADMIN");
+            LabSkip.Because("SO_MARK needs CAP_NET_ADMIN");
         }
         using var bind = new LinuxBind();
         bind.SetMark(0x51820);

@@ -30,11 +30,11 @@ public sealed class UapiWgToolTests : IDisposable
     {
         if (WgTool.Find() is null)
         {
-            Assert.Skip("the wg tool is not installed");
+            LabSkip.Because("the wg tool is not installed");
         }
         if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
         {
-            Assert.Skip("serving in /var/run/wireguard needs root");
+            LabSkip.Because("serving in /var/run/wireguard needs root");
         }
         var name = "wfu" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 5));
         var device = new FakeUapiDevice();

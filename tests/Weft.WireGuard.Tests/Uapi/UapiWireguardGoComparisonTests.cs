@@ -138,7 +138,7 @@ public sealed class UapiWireguardGoComparisonTests
         {
             if (WgTool.Find() is null || FindOnPath("wireguard-go") is null || FindOnPath("ip") is null || Environment.UserName != "root")
             {
-                Assert.Skip("needs root, ip and wireguard-go");
+                LabSkip.Because("needs root, ip and wireguard-go");
             }
             var suffix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 5));
             var ns = "wfu-" + suffix;
