@@ -84,6 +84,10 @@ internal sealed class Scenario(LoadGenOptions options, HttpClient http, TextWrit
             else
             {
                 result.Notes.Add(Inv($"{failures.Count:N0} of {size:N0} nodes failed to join in {joinTime.TotalSeconds:F1} s; first errors: {string.Join(" | ", failures.Take(3))}"));
+                if (spawned is not null)
+                {
+                    result.Notes.Add($"server output meanwhile (last lines):\n{spawned.Tail()}");
+                }
             }
 
             result.AfterJoin = Stats(pid);

@@ -10,6 +10,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Lines of the server's output kept to explain a failure.</summary>
     private const int TailLines = 40;
 
+    /// <summary>Characters kept of each of those lines.</summary>
+    private const int MaxLine = 400;
+
     private readonly Process _process;
     private readonly string _dataDir;
 
@@ -85,7 +88,14 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         lock (_tail)
         {
-            return string.Join('\n', _tail);
+            var lines = new List<string>(_tail.Count);
+            foreach (var line in _tail)
+            {
+                // Stack traces arrive as one long line; the first part names the failure.
+                lines.Add(line.Length > MaxLine ? line[..MaxLine] + " ..." : line);
+            }
+
+            return string.Join('\n', lines);
         }
     }
 
