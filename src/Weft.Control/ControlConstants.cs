@@ -55,4 +55,22 @@ internal static class ControlConstants
 
     /// <summary>How long a follow-up registration waits for an admin's approval before answering "still pending".</summary>
     public static readonly TimeSpan RegisterFollowupWait = TimeSpan.FromMinutes(2);
+
+    /// <summary>An ephemeral node offline this long is deleted; 30 minutes, Headscale's default.</summary>
+    public static readonly TimeSpan DefaultEphemeralTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>Registration attempts a source may burst: enough for a NAT with a few devices starting at once.</summary>
+    public const int DefaultRegisterBurst = 20;
+
+    /// <summary>Registration attempts a source regains per minute: a slow steady rate that stops key guessing and floods.</summary>
+    public const int DefaultRegisterPerMinute = 60;
+
+    /// <summary>Rate-limit buckets kept before full ones are dropped, bounding memory under a flood of sources.</summary>
+    public const int MaxRateLimitSources = 65536;
+
+    /// <summary>Prefix of the environment variables that configure `weft control` (WEFT_CONTROL_LISTEN, ...).</summary>
+    public const string EnvironmentPrefix = "WEFT_CONTROL_";
+
+    /// <summary>Longest single wait of the key-expiry timer; timers reject more than about 49 days and key lifetimes are longer.</summary>
+    public static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(1);
 }

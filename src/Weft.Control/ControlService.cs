@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Weft.Control.Map;
 using Weft.Control.Storage;
 using Weft.Core.Control;
@@ -10,8 +12,12 @@ namespace Weft.Control;
 /// The server's state changes in one place: each writes to the store first, then tells the tailnet's live
 /// map, so map streams never show what is not committed. Used by the control protocol and the REST API.
 /// </summary>
-public sealed class ControlService(IControlStore store, TimeProvider time)
+/// <param name="ephemeralTimeout">How long an ephemeral node may be offline before it is deleted; defaults to 30 minutes.</param>
+public sealed partial class ControlService(IControlStore store, TimeProvider time, TimeSpan? ephemeralTimeout = null, ILogger? logger = null)
 {
+    private readonly TimeSpan _ephemeralTimeout = ephemeralTimeout ?? ControlConstants.DefaultEphemeralTimeout;
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
     /// <summary>_loadGate serialises loading a tailnet's map; _maps holds the loaded ones.</summary>
     private readonly SemaphoreSlim _loadGate = new(1, 1);
     private readonly ConcurrentDictionary<long, TailnetMap> _maps = new();
@@ -42,7 +48,8 @@ public sealed class ControlService(IControlStore store, TimeProvider time)
             var parsed = Weft.Policy.Policy.Parse(policyText);
             var users = await Store.ListUsersAsync(tailnetId, ct).ConfigureAwait(false);
             var nodes = await Store.ListNodesAsync(tailnetId, ct).ConfigureAwait(false);
-            map = new TailnetMap(tailnet, parsed.Policy ?? Weft.Policy.Policy.Default, users, nodes, Time);
+            map = new TailnetMap(tailnet, parsed.Policy ?? Weft.Policy.Policy.Default, users, nodes, Time, _ephemeralTimeout,
+                id => _ = DeleteEphemeralAsync(id));
             _maps[tailnetId] = map;
             return map;
         }
@@ -86,6 +93,29 @@ public sealed class ControlService(IControlStore store, TimeProvider time)
         (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).Remove(node.Id);
         return true;
     }
+
+    /// <summary>Deletes an ephemeral node that stayed offline for the timeout; failures are logged, the node stays until the next start.</summary>
+    internal async Task DeleteEphemeralAsync(long nodeId)
+    {
+        try
+        {
+            var node = await Store.GetNodeAsync(nodeId).ConfigureAwait(false);
+            if (node is { Ephemeral: true } && await DeleteNodeAsync(node).ConfigureAwait(false))
+            {
+                LogEphemeralDeleted(_logger, node.Name, nodeId);
+            }
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or ObjectDisposedException)
+        {
+            LogEphemeralDeleteFailed(_logger, nodeId, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ephemeral node {Name} ({Id}) deleted after staying offline")]
+    private static partial void LogEphemeralDeleted(ILogger logger, string name, long id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not delete offline ephemeral node {Id}: {Reason}")]
+    private static partial void LogEphemeralDeleteFailed(ILogger logger, long id, string reason);
 
     /// <summary>Creates a node and announces it.</summary>
     public async Task<NodeRecord> CreateNodeAsync(NewNode node, CancellationToken ct = default)

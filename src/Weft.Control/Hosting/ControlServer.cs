@@ -23,9 +23,9 @@ namespace Weft.Control.Hosting;
 public sealed partial class ControlServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly SqliteControlStore _store;
+    private readonly IControlStore _store;
 
-    private ControlServer(WebApplication app, SqliteControlStore store, ControlService service, Key32 serverPublic)
+    private ControlServer(WebApplication app, IControlStore store, ControlService service, Key32 serverPublic)
     {
         _app = app;
         _store = store;
@@ -42,25 +42,41 @@ public sealed partial class ControlServer : IAsyncDisposable
     /// <summary>The URL Kestrel listens on (with the real port when the options asked for port 0).</summary>
     public Uri Address => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
-    /// <summary>Opens the data directory, creates the first tailnet and owner if the store is empty, and starts listening.</summary>
+    /// <summary>
+    /// Opens the data directory and the store (PostgreSQL when <see cref="ControlServerOptions.Postgres"/> is set,
+    /// else SQLite there), creates the first tailnet and owner if the store is empty, and starts listening
+    /// (HTTPS with the PEM files when given).
+    /// </summary>
     public static async Task<ControlServer> StartAsync(ControlServerOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         Directory.CreateDirectory(options.DataDir);
         time ??= TimeProvider.System;
         var serverKey = ServerKey.LoadOrCreate(options.DataDir);
-        var store = await SqliteControlStore.OpenAsync(Path.Combine(options.DataDir, ControlConstants.DatabaseFile), ct).ConfigureAwait(false);
-        var service = new ControlService(store, time);
+        IControlStore store = options.Postgres is { } pg
+            ? await PostgresControlStore.OpenAsync(pg, ct).ConfigureAwait(false)
+            : await SqliteControlStore.OpenAsync(Path.Combine(options.DataDir, ControlConstants.DatabaseFile), ct).ConfigureAwait(false);
+        var limiter = new RegistrationRateLimiter(options.RegisterBurst, options.RegisterPerMinute, time);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(options.Listen);
+        if (options.TlsCert is { } certFile)
+        {
+            // Loaded once at start; Kestrel uses it for every https listen address.
+            var certificate = TlsCertificate.Load(certFile, options.TlsKey!);
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+        }
+
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
-        builder.Services.AddSingleton(service);
+        builder.Services.AddSingleton(sp => new ControlService(store, time, TimeSpan.FromSeconds(options.EphemeralTimeoutSeconds),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control")));
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control");
+        var service = app.Services.GetRequiredService<ControlService>();
         await EnsureFirstTailnetAsync(service, options, logger, ct).ConfigureAwait(false);
 
         app.UseExceptionHandler();
@@ -88,7 +104,8 @@ public sealed partial class ControlServer : IAsyncDisposable
             using var socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
             await using var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
             var baseUrl = options.PublicUrl ?? $"{http.Request.Scheme}://{http.Request.Host}";
-            var connection = new ControlConnection(service, new Registrar(service, baseUrl), serverKey, logger);
+            var source = http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
+            var connection = new ControlConnection(service, new Registrar(service, baseUrl, limiter, source), serverKey, logger);
             await connection.RunAsync(stream, () => CloseOutputAsync(socket, http.RequestAborted), http.RequestAborted).ConfigureAwait(false);
             await CloseOutputAsync(socket, http.RequestAborted).ConfigureAwait(false);
             return Results.Empty;
@@ -107,12 +124,43 @@ public sealed partial class ControlServer : IAsyncDisposable
         }
 
         var now = service.Time.GetUtcNow();
-        var tailnet = await service.Store.CreateTailnetAsync(options.FirstTailnet, $"{options.FirstTailnet}.weft.internal", now, ct).ConfigureAwait(false);
+        var (tailnet, created) = await CreateTailnetOrLoadAsync(service.Store, options.FirstTailnet, $"{options.FirstTailnet}.weft.internal", now, ct).ConfigureAwait(false);
+        if (!created)
+        {
+            // Another replica sharing the database won the first start; it made the owner and the key.
+            LogFirstStartLost(logger, tailnet.Name);
+            return;
+        }
+
         var owner = await service.Store.CreateUserAsync(tailnet.Id, options.FirstAdmin, options.FirstAdmin, PolicyRoles.Owner, now, ct).ConfigureAwait(false);
         var (_, secret) = await service.Store.CreateApiKeyAsync(tailnet.Id, owner.Id, ControlConstants.MaxApiKeyLifetime, now, ct).ConfigureAwait(false);
         var path = Path.Combine(options.DataDir, ControlConstants.FirstApiKeyFile);
         SecretFile.Write(path, secret, createNew: false);
         LogFirstStart(logger, tailnet.Name, owner.Login, path);
+    }
+
+    /// <summary>
+    /// Creates a tailnet, or loads the one of that name when a concurrent replica created it first (the
+    /// insert then fails on the unique name). Created is false in that case.
+    /// </summary>
+    internal static async Task<(TailnetRecord Tailnet, bool Created)> CreateTailnetOrLoadAsync(IControlStore store, string name, string domain, DateTimeOffset now, CancellationToken ct)
+    {
+        try
+        {
+            return (await store.CreateTailnetAsync(name, domain, now, ct).ConfigureAwait(false), true);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            foreach (var t in await store.ListTailnetsAsync(ct).ConfigureAwait(false))
+            {
+                if (t.Name == name)
+                {
+                    return (t, false);
+                }
+            }
+
+            throw;
+        }
     }
 
     /// <summary>Sends a close frame so the node sees a clean end of stream, not a reset.</summary>
@@ -145,4 +193,7 @@ public sealed partial class ControlServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "first start: created tailnet {Tailnet} with owner {Owner}; the owner's API key is in {Path}")]
     private static partial void LogFirstStart(ILogger logger, string tailnet, string owner, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "first start: tailnet {Tailnet} was created by another replica at the same time; using it")]
+    private static partial void LogFirstStartLost(ILogger logger, string tailnet);
 }

@@ -14,6 +14,9 @@ namespace Weft.Control.Map;
 internal sealed class TailnetMap
 {
     private readonly TimeProvider _time;
+    private readonly TimeSpan _ephemeralTimeout;
+    private readonly Action<long> _ephemeralOffline;
+    private readonly ITimer _expiryTimer;
 
     /// <summary>_gate guards every field below.</summary>
     private readonly Lock _gate = new();
@@ -23,11 +26,26 @@ internal sealed class TailnetMap
     private TailnetRecord _tailnet;
     private Weft.Policy.Policy _policy;
 
-    public TailnetMap(TailnetRecord tailnet, Weft.Policy.Policy policy, IEnumerable<UserRecord> users, IEnumerable<NodeRecord> nodes, TimeProvider time)
+    /// <summary>Key expiries of eligible nodes, earliest first; entries whose node changed its expiry since are skipped when due.</summary>
+    private readonly PriorityQueue<(long Id, DateTimeOffset Expiry), DateTimeOffset> _expiries = new();
+
+    /// <summary>When _expiryTimer fires next (MaxValue: disarmed).</summary>
+    private DateTimeOffset _expiryDue = DateTimeOffset.MaxValue;
+
+    /// <summary>One timer per offline ephemeral node; firing hands the node to _ephemeralOffline for deletion.</summary>
+    private readonly Dictionary<long, ITimer> _ephemeralTimers = [];
+
+    /// <param name="ephemeralTimeout">How long an ephemeral node may stay offline before <paramref name="ephemeralOffline"/> is called with its id.</param>
+    /// <param name="ephemeralOffline">Deletes an ephemeral node; called on a timer thread, outside the map's lock.</param>
+    public TailnetMap(TailnetRecord tailnet, Weft.Policy.Policy policy, IEnumerable<UserRecord> users, IEnumerable<NodeRecord> nodes, TimeProvider time,
+        TimeSpan ephemeralTimeout, Action<long> ephemeralOffline)
     {
         _tailnet = tailnet;
         _policy = policy;
         _time = time;
+        _ephemeralTimeout = ephemeralTimeout;
+        _ephemeralOffline = ephemeralOffline;
+        _expiryTimer = time.CreateTimer(_ => ExpireDue(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         foreach (var u in users)
         {
             _users[u.Id] = u;
@@ -39,6 +57,13 @@ internal sealed class TailnetMap
             if (Eligible(n, now))
             {
                 _nodes[n.Id] = new Entry(n, NetmapBuilder.ToPolicy(n, _users.GetValueOrDefault(n.UserId)));
+                lock (_gate)
+                {
+                    ScheduleExpiryLocked(n);
+
+                    // Nobody is online right after loading: every ephemeral node gets the full timeout to come back.
+                    StartEphemeralTimerLocked(n);
+                }
             }
         }
 
@@ -85,6 +110,7 @@ internal sealed class TailnetMap
             }
 
             _sessions[session.NodeId] = session;
+            StopEphemeralTimerLocked(session.NodeId);
             var peers = new List<Node>(self.Visible.Count);
             foreach (var id in self.Visible)
             {
@@ -121,6 +147,7 @@ internal sealed class TailnetMap
             _sessions.Remove(session.NodeId);
             if (_nodes.TryGetValue(session.NodeId, out var self))
             {
+                StartEphemeralTimerLocked(self.Record);
                 foreach (var id in self.Visible)
                 {
                     _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersPatched = [new PeerPatch { Id = self.Record.Id, Online = false }] });
@@ -164,6 +191,11 @@ internal sealed class TailnetMap
 
             entry!.Record = node;
             entry.Policy = policyNode;
+            ScheduleExpiryLocked(node);
+            if (isNew && !_sessions.ContainsKey(node.Id))
+            {
+                StartEphemeralTimerLocked(node);
+            }
             if (identityChanged)
             {
                 RecomputeVisibilityLocked(entry);
@@ -278,9 +310,110 @@ internal sealed class TailnetMap
         }
     }
 
+    /// <summary>True while the node has an open map session.</summary>
+    public bool IsOnline(long nodeId)
+    {
+        lock (_gate)
+        {
+            return _sessions.ContainsKey(nodeId);
+        }
+    }
+
+    /// <summary>Timer callback: nodes whose key expired leave every map now, not at the next change.</summary>
+    private void ExpireDue()
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            _expiryDue = DateTimeOffset.MaxValue;
+            while (_expiries.TryPeek(out var due, out var at) && at <= now)
+            {
+                _expiries.Dequeue();
+                if (_nodes.TryGetValue(due.Id, out var e) && e.Record.KeyExpiry == due.Expiry)
+                {
+                    RemoveLocked(due.Id);
+                }
+            }
+
+            if (_expiries.TryPeek(out _, out var next))
+            {
+                ArmExpiryLocked(next, now);
+            }
+        }
+    }
+
+    /// <summary>Queues the node's key expiry and brings the timer forward if it is the earliest (caller holds _gate).</summary>
+    private void ScheduleExpiryLocked(NodeRecord node)
+    {
+        // A disabled expiry (null) is never queued: such a node never expires.
+        if (node.KeyExpiry is not { } expiry)
+        {
+            return;
+        }
+
+        _expiries.Enqueue((node.Id, expiry), expiry);
+        if (expiry < _expiryDue)
+        {
+            ArmExpiryLocked(expiry, _time.GetUtcNow());
+        }
+    }
+
+    // Caller holds _gate.
+    private void ArmExpiryLocked(DateTimeOffset at, DateTimeOffset now)
+    {
+        _expiryDue = at;
+        var delay = at - now;
+        // Never zero or negative: the timer must fire on its own thread, not inside the caller's change. Never
+        // beyond what a timer accepts (about 49 days; keys live 180): firing early just re-arms.
+        delay = delay <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : delay > ControlConstants.MaxTimerDelay ? ControlConstants.MaxTimerDelay : delay;
+        _expiryTimer.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>An offline ephemeral node starts its countdown to deletion (caller holds _gate).</summary>
+    private void StartEphemeralTimerLocked(NodeRecord node)
+    {
+        if (!node.Ephemeral)
+        {
+            return;
+        }
+
+        StopEphemeralTimerLocked(node.Id);
+        var id = node.Id;
+        var box = new System.Runtime.CompilerServices.StrongBox<ITimer?>();
+        box.Value = _time.CreateTimer(_ => EphemeralTimedOut(id, box.Value), null, _ephemeralTimeout, Timeout.InfiniteTimeSpan);
+        _ephemeralTimers[id] = box.Value;
+    }
+
+    // Caller holds _gate.
+    private void StopEphemeralTimerLocked(long nodeId)
+    {
+        if (_ephemeralTimers.Remove(nodeId, out var timer))
+        {
+            timer.Dispose();
+        }
+    }
+
+    private void EphemeralTimedOut(long nodeId, ITimer? timer)
+    {
+        lock (_gate)
+        {
+            // Back online, gone, or a newer countdown replaced this one since the timer was set: nothing to do.
+            if (timer is null || !_ephemeralTimers.TryGetValue(nodeId, out var current) || current != timer || _sessions.ContainsKey(nodeId))
+            {
+                return;
+            }
+
+            _ephemeralTimers.Remove(nodeId);
+            timer.Dispose();
+        }
+
+        _ephemeralOffline(nodeId);
+    }
+
     // Caller holds _gate.
     private void RemoveLocked(long nodeId)
     {
+        StopEphemeralTimerLocked(nodeId);
         if (!_nodes.Remove(nodeId, out var entry))
         {
             return;

@@ -6,10 +6,18 @@ using Weft.Core.Keys;
 namespace Weft.Control.Protocol;
 
 /// <summary>Answers RegisterRequests: auth keys, interactive logins and their follow-ups, node key rotation.</summary>
-internal sealed class Registrar(ControlService service, string baseUrl)
+internal sealed class Registrar(ControlService service, string baseUrl, RegistrationRateLimiter limiter, System.Net.IPAddress source)
 {
+    /// <summary>The error a rate-limited registration gets (HTTP 429's meaning, as a protocol error).</summary>
+    public const string RateLimitedError = "too many registration attempts from this address (429); retry in a minute";
+
     public async Task<RegisterResponse> RegisterAsync(string machineKey, RegisterRequest request, CancellationToken ct)
     {
+        if (!limiter.TryAcquire(source))
+        {
+            return new RegisterResponse { Error = RateLimitedError };
+        }
+
         if (!NodePublic.TryParse(request.NodeKey, out _))
         {
             return new RegisterResponse { Error = "node key is not \"nodekey:\" followed by 64 hex digits" };

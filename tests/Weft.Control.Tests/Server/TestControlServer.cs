@@ -28,10 +28,12 @@ internal sealed class TestControlServer : IAsyncDisposable
 
     public IControlStore Store => Server.Service.Store;
 
-    public static async Task<TestControlServer> StartAsync(CancellationToken ct)
+    public static async Task<TestControlServer> StartAsync(CancellationToken ct, Action<ControlServerOptions>? configure = null)
     {
         var dir = new TempDir();
-        var server = await ControlServer.StartAsync(new ControlServerOptions { DataDir = dir.Path, Listen = "http://127.0.0.1:0" }, ct: ct);
+        var options = new ControlServerOptions { DataDir = dir.Path, Listen = "http://127.0.0.1:0" };
+        configure?.Invoke(options);
+        var server = await ControlServer.StartAsync(options, ct: ct);
         var key = (await File.ReadAllTextAsync(dir.File("owner-api-key"), ct)).Trim();
         return new TestControlServer(dir, server, key);
     }
