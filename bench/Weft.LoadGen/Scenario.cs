@@ -93,7 +93,9 @@ internal sealed class Scenario(LoadGenOptions options, HttpClient http, TextWrit
             result.AfterJoin = Stats(pid);
             result.JoinCpu = result.AfterJoin?.CpuSeconds - before?.CpuSeconds;
             log.WriteLine(Inv($"[{size:N0}] joined {result.Joined:N0} in {joinTime.TotalSeconds:F1} s; waiting for the join deltas to drain"));
-            if (result.Joined < 2 || !await SettleAsync(board, result, ct).ConfigureAwait(false))
+            var settled = result.Joined >= 2 && await SettleAsync(board, result, ct).ConfigureAwait(false);
+            result.Notes.Add(Inv($"join phase: the nodes received {board.Frames:N0} delta frames, {board.Bytes / (1024.0 * 1024):F1} MiB after their first maps (sum of all first maps: {FirstMapTotal(nodes) / (1024.0 * 1024):F1} MiB)"));
+            if (!settled)
             {
                 return;
             }
@@ -261,6 +263,17 @@ internal sealed class Scenario(LoadGenOptions options, HttpClient http, TextWrit
             // A benchmark's settle poll: the generator cannot know how many deltas the server still has queued.
             await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
         }
+    }
+
+    private static long FirstMapTotal(SimNode?[] nodes)
+    {
+        long total = 0;
+        foreach (var n in nodes)
+        {
+            total += n?.FirstMapBytes ?? 0;
+        }
+
+        return total;
     }
 
     private static ServerStats? Stats(int? pid) => pid is { } p ? ServerStats.Read(p) : null;
