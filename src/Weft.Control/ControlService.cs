@@ -48,8 +48,10 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
             var parsed = Weft.Policy.Policy.Parse(policyText);
             var users = await Store.ListUsersAsync(tailnetId, ct).ConfigureAwait(false);
             var nodes = await Store.ListNodesAsync(tailnetId, ct).ConfigureAwait(false);
+            var routes = await Store.ListRoutesAsync(tailnetId, ct).ConfigureAwait(false);
+            var dns = DnsSettings.FromJson(await Store.GetDnsAsync(tailnetId, ct).ConfigureAwait(false));
             map = new TailnetMap(tailnet, parsed.Policy ?? Weft.Policy.Policy.Default, users, nodes, Time, _ephemeralTimeout,
-                id => _ = DeleteEphemeralAsync(id));
+                id => _ = DeleteEphemeralAsync(id), routes, dns);
             _maps[tailnetId] = map;
             return map;
         }
@@ -68,8 +70,97 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
             return false;
         }
 
-        (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).Upsert(node);
+        var map = await MapAsync(node.TailnetId, ct).ConfigureAwait(false);
+        var known = map.Contains(node.Id);
+        map.Upsert(node);
+        if (!known && map.Contains(node.Id))
+        {
+            // Back in the map (re-authorized or re-authenticated after expiry): its approved routes come back too.
+            var routes = (await Store.ListRoutesAsync(node.TailnetId, ct).ConfigureAwait(false)).GetValueOrDefault(node.Id);
+            if (routes is { Approved.Count: > 0 })
+            {
+                map.SetRoutes(node.Id, NetmapBuilder.ParseRoutes(routes.Approved));
+            }
+        }
+
         return true;
+    }
+
+    /// <summary>Stores a node's routes and gives peers its new allowed IPs and filters.</summary>
+    public async Task<bool> SetRoutesAsync(NodeRecord node, NodeRoutes routes, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(routes);
+        if (!await Store.SetRoutesAsync(node.Id, routes, ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).SetRoutes(node.Id, NetmapBuilder.ParseRoutes(routes.Approved));
+        return true;
+    }
+
+    /// <summary>
+    /// A node reported the routes it can serve: approvals of routes it no longer offers lapse, and routes
+    /// the policy's autoApprovers cover are approved at once; the rest wait for an admin.
+    /// </summary>
+    public async Task ReportRoutesAsync(NodeRecord node, IReadOnlyList<string> advertised, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(advertised);
+        var offered = NetmapBuilder.ParseRoutes(advertised);
+        var current = (await Store.ListRoutesAsync(node.TailnetId, ct).ConfigureAwait(false)).GetValueOrDefault(node.Id) ?? NodeRoutes.None;
+        var map = await MapAsync(node.TailnetId, ct).ConfigureAwait(false);
+        var approved = new List<string>();
+        foreach (var route in offered)
+        {
+            var text = route.ToString();
+            if (current.Approved.Contains(text) || map.AutoApproved(node, [route]).Count > 0)
+            {
+                approved.Add(text);
+            }
+        }
+
+        var advertisedText = new List<string>(offered.Count);
+        foreach (var route in offered)
+        {
+            advertisedText.Add(route.ToString());
+        }
+
+        if (!advertisedText.SequenceEqual(current.Advertised) || !approved.SequenceEqual(current.Approved))
+        {
+            await SetRoutesAsync(node, new NodeRoutes(advertisedText, approved), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Changes a user's role; their nodes' policy identity (autogroup:admin) follows at once.</summary>
+    public async Task<bool> SetUserRoleAsync(UserRecord user, string role, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (!await Store.SetUserRoleAsync(user.Id, role, ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        var map = await MapAsync(user.TailnetId, ct).ConfigureAwait(false);
+        map.UpsertUser(user with { Role = role });
+        foreach (var node in await Store.ListNodesAsync(user.TailnetId, ct).ConfigureAwait(false))
+        {
+            if (node.UserId == user.Id)
+            {
+                map.Upsert(node);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Stores a tailnet's DNS settings and sends them to every connected node.</summary>
+    public async Task SetDnsAsync(long tailnetId, DnsSettings dns, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(dns);
+        await Store.SetDnsAsync(tailnetId, dns.ToJson(), ct).ConfigureAwait(false);
+        (await MapAsync(tailnetId, ct).ConfigureAwait(false)).SetDns(dns);
     }
 
     /// <summary>Stores a node's new endpoints (and disco key) and patches just its peers.</summary>

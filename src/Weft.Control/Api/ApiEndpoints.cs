@@ -13,7 +13,7 @@ namespace Weft.Control.Api;
 /// REST API v2: bearer API keys scoped to one tailnet ("-" in a path means the key's tailnet). Reads need
 /// any key; changes need a key of an owner or admin. Errors are problem details; bad input is a 4xx.
 /// </summary>
-internal static class ApiEndpoints
+internal static partial class ApiEndpoints
 {
     /// <summary>Largest request body read (a policy file is the biggest legitimate one).</summary>
     private const int MaxBody = 1 << 20;
@@ -124,6 +124,8 @@ internal static class ApiEndpoints
                 var node = await svc.ApprovePendingAsync(id, user!, ct).ConfigureAwait(false);
                 return node is null ? Problem(404, $"no pending registration '{id}'") : Json(Device(node, user), ApiJsonContext.Default.ApiDevice);
             }));
+        MapDevices(api);
+        MapAdmin(api);
     }
 
     private static async Task<IResult> SetPolicyAsync(HttpContext http, ControlService svc, ApiKeyRecord key, bool save, CancellationToken ct)

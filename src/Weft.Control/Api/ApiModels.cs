@@ -54,6 +54,69 @@ public sealed record ApiAuthKeyList([property: JsonPropertyName("keys")] IReadOn
 /// <summary>Problems found in a policy (validate answers this with an empty list when it is fine).</summary>
 public sealed record ApiPolicyProblems([property: JsonPropertyName("problems")] IReadOnlyList<string> Problems);
 
+/// <summary>Body of POST device/{id}/name.</summary>
+public sealed record ApiName([property: JsonPropertyName("name")] string? Name);
+
+/// <summary>Body of POST device/{id}/key: turn key expiry off (true) or back on (false).</summary>
+public sealed record ApiKeyExpiry([property: JsonPropertyName("keyExpiryDisabled")] bool KeyExpiryDisabled);
+
+/// <summary>A device's subnet routes: what it advertises and what is enabled (approved).</summary>
+public sealed record ApiRoutes(
+    [property: JsonPropertyName("advertisedRoutes")] IReadOnlyList<string> AdvertisedRoutes,
+    [property: JsonPropertyName("enabledRoutes")] IReadOnlyList<string> EnabledRoutes);
+
+/// <summary>Body of POST device/{id}/routes: the routes to enable (each must be advertised).</summary>
+public sealed record ApiSetRoutes([property: JsonPropertyName("routes")] IReadOnlyList<string>? Routes);
+
+/// <summary>A user of the tailnet.</summary>
+public sealed record ApiUser(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("loginName")] string LoginName,
+    [property: JsonPropertyName("displayName")] string DisplayName,
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("created")] DateTimeOffset Created);
+
+/// <summary>The user list.</summary>
+public sealed record ApiUserList([property: JsonPropertyName("users")] IReadOnlyList<ApiUser> Users);
+
+/// <summary>Body of POST users/{id}/role.</summary>
+public sealed record ApiRole([property: JsonPropertyName("role")] string? Role);
+
+/// <summary>Body of POST tailnet/{t}/apikeys.</summary>
+public sealed record ApiApiKeyRequest([property: JsonPropertyName("expirySeconds")] long? ExpirySeconds);
+
+/// <summary>An API key as listed; <see cref="Key"/> (the secret) only in the answer that created it.</summary>
+public sealed record ApiApiKey(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("key")] string? Key,
+    [property: JsonPropertyName("user")] string UserId,
+    [property: JsonPropertyName("created")] DateTimeOffset Created,
+    [property: JsonPropertyName("expires")] DateTimeOffset Expires);
+
+/// <summary>The API key list.</summary>
+public sealed record ApiApiKeyList([property: JsonPropertyName("keys")] IReadOnlyList<ApiApiKey> Keys);
+
+/// <summary>One saved policy version.</summary>
+public sealed record ApiPolicyVersion(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("created")] DateTimeOffset Created,
+    [property: JsonPropertyName("user")] string? UserId,
+    [property: JsonPropertyName("policy")] string Policy);
+
+/// <summary>Policy history, newest first.</summary>
+public sealed record ApiPolicyHistory([property: JsonPropertyName("versions")] IReadOnlyList<ApiPolicyVersion> Versions);
+
+/// <summary>One device the previewed user or node may reach, with the destinations and ports the filter allows.</summary>
+public sealed record ApiReach(
+    [property: JsonPropertyName("device")] string DeviceId,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("allow")] IReadOnlyList<string> Allow);
+
+/// <summary>Answer of GET acl/preview.</summary>
+public sealed record ApiPreview(
+    [property: JsonPropertyName("subject")] string Subject,
+    [property: JsonPropertyName("reachable")] IReadOnlyList<ApiReach> Reachable);
+
 /// <summary>Source-generated JSON for the REST API.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ApiDevice))]
@@ -64,5 +127,17 @@ public sealed record ApiPolicyProblems([property: JsonPropertyName("problems")] 
 [JsonSerializable(typeof(ApiAuthKey))]
 [JsonSerializable(typeof(ApiAuthKeyList))]
 [JsonSerializable(typeof(ApiPolicyProblems))]
+[JsonSerializable(typeof(ApiName))]
+[JsonSerializable(typeof(ApiKeyExpiry))]
+[JsonSerializable(typeof(ApiRoutes))]
+[JsonSerializable(typeof(ApiSetRoutes))]
+[JsonSerializable(typeof(ApiUserList))]
+[JsonSerializable(typeof(ApiRole))]
+[JsonSerializable(typeof(ApiApiKeyRequest))]
+[JsonSerializable(typeof(ApiApiKey))]
+[JsonSerializable(typeof(ApiApiKeyList))]
+[JsonSerializable(typeof(ApiPolicyHistory))]
+[JsonSerializable(typeof(ApiPreview))]
+[JsonSerializable(typeof(Weft.Control.Storage.DnsSettings))]
 [JsonSerializable(typeof(ProblemDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

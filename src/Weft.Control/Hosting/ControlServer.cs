@@ -71,6 +71,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi(ApiOpenApi.DocumentName);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         builder.Services.AddSingleton(sp => new ControlService(store, time, TimeSpan.FromSeconds(options.EphemeralTimeoutSeconds),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control")));
@@ -111,6 +112,7 @@ public sealed partial class ControlServer : IAsyncDisposable
             return Results.Empty;
         });
         ApiEndpoints.Map(app);
+        app.MapOpenApi(ApiOpenApi.Route);
         await app.StartAsync(ct).ConfigureAwait(false);
         return new ControlServer(app, store, service, serverPublic);
     }

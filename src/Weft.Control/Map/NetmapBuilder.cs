@@ -10,9 +10,21 @@ namespace Weft.Control.Map;
 internal static class NetmapBuilder
 {
     /// <summary>The wire description of a node.</summary>
-    public static Node ToWire(NodeRecord n, string domain, bool online)
+    public static Node ToWire(NodeRecord n, string domain, bool online, IReadOnlyList<IPNetwork>? approvedRoutes = null)
     {
         string[] addresses = [$"{n.IPv4}/32", $"{n.IPv6}/128"];
+        var allowed = addresses;
+        if (approvedRoutes is { Count: > 0 })
+        {
+            // Peers route an approved subnet through this node, so its WireGuard allowed IPs cover it.
+            allowed = new string[addresses.Length + approvedRoutes.Count];
+            addresses.CopyTo(allowed, 0);
+            for (var i = 0; i < approvedRoutes.Count; i++)
+            {
+                allowed[addresses.Length + i] = approvedRoutes[i].ToString();
+            }
+        }
+
         return new Node
         {
             Id = n.Id,
@@ -23,7 +35,7 @@ internal static class NetmapBuilder
             MachineKey = n.MachineKey,
             DiscoKey = n.DiscoKey,
             Addresses = addresses,
-            AllowedIPs = addresses,
+            AllowedIPs = allowed,
             Endpoints = n.Endpoints,
             Tags = n.Tags,
             HostInfo = ParseHostInfo(n.HostInfo),
@@ -33,8 +45,28 @@ internal static class NetmapBuilder
     }
 
     /// <summary>What the policy needs to know about a node.</summary>
-    public static PolicyNode ToPolicy(NodeRecord n, UserRecord? user) =>
-        new(n.Id, user?.Login, user?.Role ?? PolicyRoles.Member, n.Tags, n.IPv4, n.IPv6, Array.Empty<IPNetwork>());
+    public static PolicyNode ToPolicy(NodeRecord n, UserRecord? user, IReadOnlyList<IPNetwork>? approvedRoutes = null) =>
+        new(n.Id, user?.Login, user?.Role ?? PolicyRoles.Member, n.Tags, n.IPv4, n.IPv6, approvedRoutes ?? Array.Empty<IPNetwork>());
+
+    /// <summary>Route strings as stored, parsed; ones that do not parse are skipped (they were validated when saved).</summary>
+    public static IReadOnlyList<IPNetwork> ParseRoutes(IReadOnlyList<string> routes)
+    {
+        if (routes.Count == 0)
+        {
+            return Array.Empty<IPNetwork>();
+        }
+
+        var list = new List<IPNetwork>(routes.Count);
+        foreach (var r in routes)
+        {
+            if (IPNetwork.TryParse(r, out var net))
+            {
+                list.Add(net);
+            }
+        }
+
+        return list;
+    }
 
     /// <summary>Host info JSON as stored; an unreadable value becomes empty rather than failing a map.</summary>
     public static HostInfo ParseHostInfo(string json)

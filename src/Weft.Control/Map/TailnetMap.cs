@@ -25,6 +25,7 @@ internal sealed class TailnetMap
     private readonly Dictionary<long, MapSession> _sessions = [];
     private TailnetRecord _tailnet;
     private Weft.Policy.Policy _policy;
+    private DnsSettings _dns;
 
     /// <summary>Key expiries of eligible nodes, earliest first; entries whose node changed its expiry since are skipped when due.</summary>
     private readonly PriorityQueue<(long Id, DateTimeOffset Expiry), DateTimeOffset> _expiries = new();
@@ -37,10 +38,12 @@ internal sealed class TailnetMap
 
     /// <param name="ephemeralTimeout">How long an ephemeral node may stay offline before <paramref name="ephemeralOffline"/> is called with its id.</param>
     /// <param name="ephemeralOffline">Deletes an ephemeral node; called on a timer thread, outside the map's lock.</param>
+    /// <param name="routes">Stored subnet routes by node id; only the approved ones are used.</param>
     public TailnetMap(TailnetRecord tailnet, Weft.Policy.Policy policy, IEnumerable<UserRecord> users, IEnumerable<NodeRecord> nodes, TimeProvider time,
-        TimeSpan ephemeralTimeout, Action<long> ephemeralOffline)
+        TimeSpan ephemeralTimeout, Action<long> ephemeralOffline, IReadOnlyDictionary<long, NodeRoutes>? routes = null, DnsSettings? dns = null)
     {
         _tailnet = tailnet;
+        _dns = dns ?? DnsSettings.Default;
         _policy = policy;
         _time = time;
         _ephemeralTimeout = ephemeralTimeout;
@@ -56,7 +59,8 @@ internal sealed class TailnetMap
         {
             if (Eligible(n, now))
             {
-                _nodes[n.Id] = new Entry(n, NetmapBuilder.ToPolicy(n, _users.GetValueOrDefault(n.UserId)));
+                var approved = routes?.GetValueOrDefault(n.Id) is { } r ? NetmapBuilder.ParseRoutes(r.Approved) : null;
+                _nodes[n.Id] = new Entry(n, NetmapBuilder.ToPolicy(n, _users.GetValueOrDefault(n.UserId), approved));
                 lock (_gate)
                 {
                     ScheduleExpiryLocked(n);
@@ -173,58 +177,133 @@ internal sealed class TailnetMap
     {
         lock (_gate)
         {
-            if (!Eligible(node, _time.GetUtcNow()))
-            {
-                RemoveLocked(node.Id);
-                return;
-            }
+            UpsertLocked(node, null);
+        }
+    }
 
+    /// <summary>A node's approved subnet routes changed: peers get its new allowed IPs, filters are recompiled where they change.</summary>
+    public void SetRoutes(long nodeId, IReadOnlyList<System.Net.IPNetwork> approved)
+    {
+        lock (_gate)
+        {
+            if (_nodes.TryGetValue(nodeId, out var entry))
+            {
+                UpsertLocked(entry.Record, approved);
+            }
+        }
+    }
+
+    /// <summary>True when the node is in the map (authorized, key not expired).</summary>
+    public bool Contains(long nodeId)
+    {
+        lock (_gate)
+        {
+            return _nodes.ContainsKey(nodeId);
+        }
+    }
+
+    /// <summary>The routes among <paramref name="advertised"/> that the policy's autoApprovers approve for this node without an admin.</summary>
+    public List<System.Net.IPNetwork> AutoApproved(NodeRecord node, IReadOnlyList<System.Net.IPNetwork> advertised)
+    {
+        lock (_gate)
+        {
             var policyNode = NetmapBuilder.ToPolicy(node, _users.GetValueOrDefault(node.UserId));
-            var isNew = !_nodes.TryGetValue(node.Id, out var entry);
-            var before = isNew ? [] : new HashSet<long>(entry!.Visible);
-            var identityChanged = isNew || !SameIdentity(entry!.Policy, policyNode);
-            if (isNew)
+            var approved = new List<System.Net.IPNetwork>();
+            foreach (var route in advertised)
             {
-                entry = new Entry(node, policyNode);
-                _nodes[node.Id] = entry;
-            }
-
-            entry!.Record = node;
-            entry.Policy = policyNode;
-            ScheduleExpiryLocked(node);
-            if (isNew && !_sessions.ContainsKey(node.Id))
-            {
-                StartEphemeralTimerLocked(node);
-            }
-            if (identityChanged)
-            {
-                RecomputeVisibilityLocked(entry);
-            }
-
-            var wire = Wire(entry);
-            foreach (var id in entry.Visible)
-            {
-                _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersChanged = [wire], UserProfiles = ProfileOf(node.UserId) });
-            }
-
-            foreach (var id in before)
-            {
-                if (!entry.Visible.Contains(id))
+                if (_policy.MayAutoApproveRoute(route, policyNode))
                 {
-                    _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersRemoved = [node.Id] });
+                    approved.Add(route);
                 }
             }
 
-            if (_sessions.TryGetValue(node.Id, out var own))
+            return approved;
+        }
+    }
+
+    /// <summary>The current policy, users and eligible nodes as policy sees them (for previews).</summary>
+    public (Weft.Policy.Policy Policy, List<PolicyNode> Nodes) Snapshot()
+    {
+        lock (_gate)
+        {
+            var nodes = new List<PolicyNode>(_nodes.Count);
+            foreach (var e in _nodes.Values)
             {
-                own.Enqueue(SelfDeltaLocked(entry, before));
+                nodes.Add(e.Policy);
             }
 
-            if (identityChanged)
+            return (_policy, nodes);
+        }
+    }
+
+    /// <summary>New DNS settings: every open session gets the new DNS configuration.</summary>
+    public void SetDns(DnsSettings dns)
+    {
+        lock (_gate)
+        {
+            _dns = dns;
+            var delta = new MapResponse { Dns = Dns() };
+            foreach (var session in _sessions.Values)
             {
-                before.UnionWith(entry.Visible);
-                RefreshFiltersLocked(before);
+                session.Enqueue(delta);
             }
+        }
+    }
+
+    /// <summary>Caller holds _gate. <paramref name="approved"/> null keeps the node's current routes.</summary>
+    private void UpsertLocked(NodeRecord node, IReadOnlyList<System.Net.IPNetwork>? approved)
+    {
+        if (!Eligible(node, _time.GetUtcNow()))
+        {
+            RemoveLocked(node.Id);
+            return;
+        }
+
+        var isNew = !_nodes.TryGetValue(node.Id, out var entry);
+        var policyNode = NetmapBuilder.ToPolicy(node, _users.GetValueOrDefault(node.UserId), approved ?? entry?.Policy.ApprovedRoutes);
+        var before = isNew ? [] : new HashSet<long>(entry!.Visible);
+        var identityChanged = isNew || !SameIdentity(entry!.Policy, policyNode);
+        if (isNew)
+        {
+            entry = new Entry(node, policyNode);
+            _nodes[node.Id] = entry;
+        }
+
+        entry!.Record = node;
+        entry.Policy = policyNode;
+        ScheduleExpiryLocked(node);
+        if (isNew && !_sessions.ContainsKey(node.Id))
+        {
+            StartEphemeralTimerLocked(node);
+        }
+        if (identityChanged)
+        {
+            RecomputeVisibilityLocked(entry);
+        }
+
+        var wire = Wire(entry);
+        foreach (var id in entry.Visible)
+        {
+            _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersChanged = [wire], UserProfiles = ProfileOf(node.UserId) });
+        }
+
+        foreach (var id in before)
+        {
+            if (!entry.Visible.Contains(id))
+            {
+                _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersRemoved = [node.Id] });
+            }
+        }
+
+        if (_sessions.TryGetValue(node.Id, out var own))
+        {
+            own.Enqueue(SelfDeltaLocked(entry, before));
+        }
+
+        if (identityChanged)
+        {
+            before.UnionWith(entry.Visible);
+            RefreshFiltersLocked(before);
         }
     }
 
@@ -515,9 +594,16 @@ internal sealed class TailnetMap
         return JsonSerializer.Serialize(filter, MapJsonContext.Default.IReadOnlyListFilterRule);
     }
 
-    private Node Wire(Entry e) => NetmapBuilder.ToWire(e.Record, _tailnet.Domain, _sessions.ContainsKey(e.Record.Id));
+    private Node Wire(Entry e) => NetmapBuilder.ToWire(e.Record, _tailnet.Domain, _sessions.ContainsKey(e.Record.Id), e.Policy.ApprovedRoutes);
 
-    private DnsConfig Dns() => new() { MagicDns = true, Domain = _tailnet.Domain };
+    private DnsConfig Dns() => new()
+    {
+        MagicDns = _dns.MagicDns,
+        Domain = _tailnet.Domain,
+        Nameservers = _dns.Nameservers,
+        SearchDomains = _dns.SearchPaths,
+        SplitDns = _dns.SplitDns,
+    };
 
     private List<UserProfile> Profiles()
     {
@@ -534,7 +620,8 @@ internal sealed class TailnetMap
         _users.TryGetValue(userId, out var u) ? [new UserProfile(u.Id, u.Login, u.DisplayName)] : null;
 
     private static bool SameIdentity(PolicyNode a, PolicyNode b) =>
-        a.UserLogin == b.UserLogin && a.UserRole == b.UserRole && a.Tags.SequenceEqual(b.Tags) && a.IPv4.Equals(b.IPv4) && a.IPv6.Equals(b.IPv6);
+        a.UserLogin == b.UserLogin && a.UserRole == b.UserRole && a.Tags.SequenceEqual(b.Tags) && a.IPv4.Equals(b.IPv4) && a.IPv6.Equals(b.IPv6)
+        && a.ApprovedRoutes.SequenceEqual(b.ApprovedRoutes);
 
     /// <summary>One eligible node with the ids of the nodes it sees (symmetric: a in b.Visible iff b in a.Visible).</summary>
     private sealed class Entry(NodeRecord record, PolicyNode policy)

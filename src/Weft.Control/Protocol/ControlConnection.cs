@@ -63,6 +63,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                     {
                         node = node with { HostInfo = NetmapBuilder.HostInfoJson(info), LastSeen = service.Time.GetUtcNow() };
                         await service.UpdateNodeAsync(node, stop.Token).ConfigureAwait(false);
+                        await service.ReportRoutesAsync(node, info.RoutableIPs, stop.Token).ConfigureAwait(false);
                     }
 
                     if (request.Endpoints is not null || request.DiscoKey is not null)

@@ -77,4 +77,25 @@ public interface IControlStore : IAsyncDisposable
 
     /// <summary>Every saved policy of a tailnet, newest first.</summary>
     Task<IReadOnlyList<PolicyRecord>> ListPolicyHistoryAsync(long tailnetId, CancellationToken ct = default);
+
+    /// <summary>Changes a user's role; false if the user does not exist.</summary>
+    Task<bool> SetUserRoleAsync(long userId, string role, CancellationToken ct = default);
+
+    /// <summary>The API keys of a tailnet (never their secrets), oldest first.</summary>
+    Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(long tailnetId, CancellationToken ct = default);
+
+    /// <summary>Deletes (revokes) an API key; false if it did not exist.</summary>
+    Task<bool> DeleteApiKeyAsync(long id, CancellationToken ct = default);
+
+    /// <summary>The tailnet's DNS settings as JSON text, or null when never set (defaults apply).</summary>
+    Task<string?> GetDnsAsync(long tailnetId, CancellationToken ct = default);
+
+    /// <summary>Replaces the tailnet's DNS settings (JSON text).</summary>
+    Task SetDnsAsync(long tailnetId, string json, CancellationToken ct = default);
+
+    /// <summary>The subnet routes of every node of a tailnet that has any, by node id.</summary>
+    Task<IReadOnlyDictionary<long, NodeRoutes>> ListRoutesAsync(long tailnetId, CancellationToken ct = default);
+
+    /// <summary>Replaces a node's advertised and approved routes; false if the node does not exist.</summary>
+    Task<bool> SetRoutesAsync(long nodeId, NodeRoutes routes, CancellationToken ct = default);
 }

@@ -91,3 +91,9 @@ public enum AuthKeyCheck
     Expired,
     UsedUp,
 }
+
+/// <summary>Subnet routes of a node in CIDR form: what it advertises, and what an admin or autoApprovers approved (only those are used).</summary>
+public sealed record NodeRoutes(IReadOnlyList<string> Advertised, IReadOnlyList<string> Approved)
+{
+    public static NodeRoutes None { get; } = new([], []);
+}

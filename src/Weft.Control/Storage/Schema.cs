@@ -48,5 +48,13 @@ internal static class Schema
             text TEXT NOT NULL, user_id BIGINT NULL, created BIGINT NOT NULL);
         CREATE INDEX policies_tailnet ON policies (tailnet_id, id);
         """,
+        """
+        CREATE TABLE dns_settings (
+            tailnet_id BIGINT PRIMARY KEY REFERENCES tailnets(id) ON DELETE CASCADE, config TEXT NOT NULL);
+        CREATE TABLE node_routes (
+            node_id BIGINT PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,
+            advertised TEXT NOT NULL, approved TEXT NOT NULL);
+        CREATE INDEX api_keys_tailnet ON api_keys (tailnet_id, id);
+        """,
     ];
 }

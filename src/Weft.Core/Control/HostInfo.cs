@@ -13,4 +13,8 @@ public sealed record HostInfo
 
     [JsonPropertyName("version")]
     public string ClientVersion { get; init; } = "";
+
+    /// <summary>Subnet routes (CIDR) the node offers to serve; the server uses those an admin or autoApprovers approved.</summary>
+    [JsonPropertyName("routableIPs")]
+    public IReadOnlyList<string> RoutableIPs { get; init; } = [];
 }
