@@ -29,6 +29,12 @@ internal static class ControlCommand
             tlsCert,
             tlsKey,
         };
+
+        // Admin commands: clients of the REST API, not the server.
+        command.Subcommands.Add(ControlUsersCommand.Create());
+        command.Subcommands.Add(ControlNodesCommand.Create());
+        command.Subcommands.Add(ControlKeysCommand.Create());
+        command.Subcommands.Add(ControlPolicyCommand.Create());
         command.SetAction(async (parse, ct) =>
         {
             ControlServerOptions options;
@@ -50,7 +56,19 @@ internal static class ControlCommand
                 return 2;
             }
 
-            await using var server = await ControlServer.StartAsync(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true), ct: ct);
+            ControlServer server;
+            try
+            {
+                server = await ControlServer.StartAsync(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true), ct: ct);
+            }
+            catch (InvalidDataException ex)
+            {
+                // Unreadable key or certificate files: one line naming the file, no stack trace.
+                Console.Error.WriteLine($"weft control: {ex.Message}");
+                return 2;
+            }
+
+            await using var _ = server;
             var storage = options.Postgres is null ? "SQLite" : "PostgreSQL";
             Console.Error.WriteLine($"weft control listening on {server.Address} with {storage} (server key {server.ServerPublic.ToHex()})");
             await server.WaitForShutdownAsync(ct);
