@@ -271,8 +271,27 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
 
         var tailnet = await Store.GetTailnetAsync(user.TailnetId, ct).ConfigureAwait(false);
         var expiry = tailnet!.KeyExpiryDays > 0 ? Time.GetUtcNow().AddDays(tailnet.KeyExpiryDays) : (DateTimeOffset?)null;
-        var node = await CreateNodeAsync(new NewNode(user.TailnetId, user.Id, pending.MachineKey, pending.Request.NodeKey, "", pending.Request.HostInfo.Hostname,
-            NetmapBuilder.HostInfoJson(pending.Request.HostInfo), [], expiry, pending.Request.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
+        // A device that logged in as this user before (its key expired, say) keeps its node: identity, name and addresses.
+        var existing = await Store.GetNodeByMachineAsync(user.TailnetId, pending.MachineKey, user.Id, ct).ConfigureAwait(false);
+        NodeRecord node;
+        if (existing is not null)
+        {
+            node = existing with
+            {
+                NodeKey = pending.Request.NodeKey,
+                HostInfo = NetmapBuilder.HostInfoJson(pending.Request.HostInfo),
+                KeyExpiry = expiry,
+                Authorized = true,
+                LastSeen = Time.GetUtcNow(),
+            };
+            await UpdateNodeAsync(node, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            node = await CreateNodeAsync(new NewNode(user.TailnetId, user.Id, pending.MachineKey, pending.Request.NodeKey, "", pending.Request.HostInfo.Hostname,
+                NetmapBuilder.HostInfoJson(pending.Request.HostInfo), [], expiry, pending.Request.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
+        }
+
         pending.Approved.TrySetResult((node, user));
         return node;
     }

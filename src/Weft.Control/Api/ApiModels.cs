@@ -117,6 +117,15 @@ public sealed record ApiPreview(
     [property: JsonPropertyName("subject")] string Subject,
     [property: JsonPropertyName("reachable")] IReadOnlyList<ApiReach> Reachable);
 
+/// <summary>Tailscale-shaped GET/POST dns/nameservers.</summary>
+public sealed record ApiNameservers([property: JsonPropertyName("dns")] IReadOnlyList<string>? Dns);
+
+/// <summary>Tailscale-shaped GET/POST dns/searchpaths.</summary>
+public sealed record ApiSearchPaths([property: JsonPropertyName("searchPaths")] IReadOnlyList<string>? SearchPaths);
+
+/// <summary>Tailscale-shaped GET/POST dns/preferences.</summary>
+public sealed record ApiDnsPreferences([property: JsonPropertyName("magicDNS")] bool MagicDns);
+
 /// <summary>Source-generated JSON for the REST API.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ApiDevice))]
@@ -139,5 +148,9 @@ public sealed record ApiPreview(
 [JsonSerializable(typeof(ApiPolicyHistory))]
 [JsonSerializable(typeof(ApiPreview))]
 [JsonSerializable(typeof(Weft.Control.Storage.DnsSettings))]
+[JsonSerializable(typeof(ApiNameservers))]
+[JsonSerializable(typeof(ApiSearchPaths))]
+[JsonSerializable(typeof(ApiDnsPreferences))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, IReadOnlyList<string>>))]
 [JsonSerializable(typeof(ProblemDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

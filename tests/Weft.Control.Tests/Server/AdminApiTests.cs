@@ -155,6 +155,32 @@ public sealed class AdminApiTests
     }
 
     [Fact]
+    public async Task DnsParts_TailscaleShapedEndpoints_ChangeOnePartEach()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var s = await TestControlServer.StartAsync(ct);
+        await using var a = await TestNode.JoinAsync(s, await s.AuthKeyAsync(ct), "alpha", ct);
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(s, HttpMethod.Post, "/api/v2/tailnet/-/dns/nameservers", s.OwnerApiKey, """{"dns":["192.0.2.53"]}""")).Status);
+        Assert.Equal(["192.0.2.53"], (await a.WaitForAsync(m => m.Dns is not null, ct)).Dns!.Nameservers);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(s, HttpMethod.Post, "/api/v2/tailnet/-/dns/preferences", s.OwnerApiKey, """{"magicDNS":false}""")).Status);
+        var dns = (await a.WaitForAsync(m => m.Dns is not null, ct)).Dns!;
+        Assert.False(dns.MagicDns);
+        Assert.Equal(["192.0.2.53"], dns.Nameservers);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(s, HttpMethod.Post, "/api/v2/tailnet/-/dns/split-dns", s.OwnerApiKey, """{"lab.example.com":["10.0.0.53"]}""")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(s, HttpMethod.Post, "/api/v2/tailnet/-/dns/searchpaths", s.OwnerApiKey, """{"searchPaths":["corp.example.com"]}""")).Status);
+
+        var (_, all) = await SendAsync(s, HttpMethod.Get, "/api/v2/tailnet/-/dns", s.OwnerApiKey);
+        Assert.Equal("10.0.0.53", all.GetProperty("splitDns").GetProperty("lab.example.com")[0].GetString());
+        Assert.Equal("corp.example.com", all.GetProperty("searchPaths")[0].GetString());
+        var (_, ns) = await SendAsync(s, HttpMethod.Get, "/api/v2/tailnet/-/dns/nameservers", s.OwnerApiKey);
+        Assert.Equal("192.0.2.53", ns.GetProperty("dns")[0].GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(s, HttpMethod.Post, "/api/v2/tailnet/-/dns/nameservers", s.OwnerApiKey, """{"dns":["nope"]}""")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(s, HttpMethod.Post, "/api/v2/tailnet/-/dns/searchpaths", s.OwnerApiKey, "{}")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(s, HttpMethod.Post, "/api/v2/tailnet/-/dns/split-dns", s.OwnerApiKey, "[1,2]")).Status);
+    }
+
+    [Fact]
     public async Task Users_ListAndSetRole_OwnerRulesEnforced()
     {
         var ct = TestContext.Current.CancellationToken;
