@@ -13,7 +13,7 @@ namespace Weft.Control;
 /// map, so map streams never show what is not committed. Used by the control protocol and the REST API.
 /// </summary>
 /// <param name="ephemeralTimeout">How long an ephemeral node may be offline before it is deleted; defaults to 30 minutes.</param>
-public sealed partial class ControlService(IControlStore store, TimeProvider time, TimeSpan? ephemeralTimeout = null, ILogger? logger = null)
+public sealed partial class ControlService(IControlStore store, TimeProvider time, TimeSpan? ephemeralTimeout = null, ILogger? logger = null) : IDisposable
 {
     private readonly TimeSpan _ephemeralTimeout = ephemeralTimeout ?? ControlConstants.DefaultEphemeralTimeout;
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
@@ -26,6 +26,17 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
     public IControlStore Store { get; } = store;
 
     public TimeProvider Time { get; } = time;
+
+    /// <summary>Stops every map's timers, so no expiry or ephemeral deletion runs against a closed store.</summary>
+    public void Dispose()
+    {
+        foreach (var map in _maps.Values)
+        {
+            map.Dispose();
+        }
+
+        _loadGate.Dispose();
+    }
 
     /// <summary>The live map of a tailnet, loaded from the store on first use.</summary>
     internal async Task<TailnetMap> MapAsync(long tailnetId, CancellationToken ct)

@@ -11,7 +11,7 @@ namespace Weft.Control.Map;
 /// the current policy, and the open map sessions. Every change computes the nodes it affects from the
 /// visibility sets and queues deltas to just those sessions; only a policy change revisits every pair.
 /// </summary>
-internal sealed class TailnetMap
+internal sealed class TailnetMap : IDisposable
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _ephemeralTimeout;
@@ -186,7 +186,8 @@ internal sealed class TailnetMap
     {
         lock (_gate)
         {
-            if (_nodes.TryGetValue(nodeId, out var entry))
+            // Unchanged approvals (a node re-reporting the same routes) cost nothing.
+            if (_nodes.TryGetValue(nodeId, out var entry) && !entry.Policy.ApprovedRoutes.SequenceEqual(approved))
             {
                 UpsertLocked(entry.Record, approved);
             }
@@ -386,6 +387,21 @@ internal sealed class TailnetMap
         lock (_gate)
         {
             return _nodes.TryGetValue(nodeId, out var e) ? [.. e.Visible] : [];
+        }
+    }
+
+    /// <summary>Stops the expiry and ephemeral timers (server shutdown); sessions end with their connections.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _expiryTimer.Dispose();
+            foreach (var timer in _ephemeralTimers.Values)
+            {
+                timer.Dispose();
+            }
+
+            _ephemeralTimers.Clear();
         }
     }
 

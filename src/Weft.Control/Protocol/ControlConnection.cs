@@ -62,8 +62,10 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                     if (request.HostInfo is { } info)
                     {
                         node = node with { HostInfo = NetmapBuilder.HostInfoJson(info), LastSeen = service.Time.GetUtcNow() };
-                        await service.UpdateNodeAsync(node, stop.Token).ConfigureAwait(false);
+
+                        // Routes first: once peers see the new host info, its routes are stored and approvable.
                         await service.ReportRoutesAsync(node, info.RoutableIPs, stop.Token).ConfigureAwait(false);
+                        await service.UpdateNodeAsync(node, stop.Token).ConfigureAwait(false);
                     }
 
                     if (request.Endpoints is not null || request.DiscoKey is not null)

@@ -27,6 +27,7 @@ public sealed class ExpiryTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        _service.Dispose();
         await _store.DisposeAsync();
         _dir.Dispose();
     }
@@ -176,6 +177,21 @@ public sealed class ExpiryTests : IAsyncLifetime
 
         _time.Advance(EphemeralTimeout);
         Assert.Equal([e.Id], await NextRemovalAsync(sb));
+    }
+
+    [Fact]
+    public async Task Dispose_StopsTheTimers_NothingIsDeletedOrExpiredAfterwards()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var e = await NodeAsync("runner", null, ephemeral: true);
+        var a = await NodeAsync("alpha", _time.GetUtcNow().AddMinutes(1));
+        var (map, sa) = await AttachAsync(a);
+
+        _service.Dispose();
+        _time.Advance(EphemeralTimeout * 2);
+        Assert.NotNull(await _store.GetNodeAsync(e.Id, ct));
+        Assert.True(map.Contains(a.Id));
+        Assert.False(sa.Outbox.Completion.IsCompleted);
     }
 
     [Fact]
