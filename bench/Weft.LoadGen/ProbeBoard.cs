@@ -6,6 +6,8 @@ namespace Weft.LoadGen;
 /// </summary>
 internal sealed class ProbeBoard
 {
+    private static readonly byte[] KeepAlive = System.Text.Encoding.UTF8.GetBytes("\"keepAlive\":true");
+
     private long _frames;
     private long _bytes;
     private long _lastFrameTimestamp;
@@ -30,7 +32,13 @@ internal sealed class ProbeBoard
     {
         Interlocked.Increment(ref _frames);
         Interlocked.Add(ref _bytes, wireSize);
-        Interlocked.Exchange(ref _lastFrameTimestamp, TimeProvider.System.GetTimestamp());
+        // Keepalives (one per session every 50 s) never stop: with thousands of sessions they would keep
+        // the streams from ever looking quiet, so only real deltas count as activity.
+        if (plaintext.IndexOf(KeepAlive) < 0)
+        {
+            Interlocked.Exchange(ref _lastFrameTimestamp, TimeProvider.System.GetTimestamp());
+        }
+
         _current?.Offer(index, plaintext, wireSize);
     }
 }
