@@ -17,10 +17,16 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/weft-control-bench.XXXXXX")"
 artifacts="${WEFT_BENCH_ARTIFACTS:-$work/artifacts}"
 generator_pid=""
 cleanup() {
-    # The generator kills the servers it started; if it is interrupted, end it (and so them) first.
+    # The generator kills the servers it started when it ends; interrupted, it gets SIGINT (which it turns into
+    # cancellation and an orderly stop), and any server it still has running is ended by its pid.
     if [[ -n "$generator_pid" ]] && kill -0 "$generator_pid" 2>/dev/null; then
-        kill "$generator_pid" 2>/dev/null || true
+        local servers
+        servers="$(ps -o pid= --ppid "$generator_pid" || true)"
+        kill -INT "$generator_pid" 2>/dev/null || true
         wait "$generator_pid" 2>/dev/null || true
+        for pid in $servers; do
+            kill "$pid" 2>/dev/null || true
+        done
     fi
     rm -rf "$work"
 }
