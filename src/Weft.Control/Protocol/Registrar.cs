@@ -90,6 +90,12 @@ internal sealed class Registrar(ControlService service, string baseUrl, Registra
                 NetmapBuilder.HostInfoJson(request.HostInfo), key.Tags, expiry, key.Ephemeral || request.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
         }
 
+        if (request.HostInfo.RoutableIPs.Count > 0)
+        {
+            // Routes offered at login are approved by autoApprovers now, not at the first map request.
+            await service.ReportRoutesAsync(node, request.HostInfo.RoutableIPs, ct).ConfigureAwait(false);
+        }
+
         return new RegisterResponse { Authorized = true, KeyExpiry = node.KeyExpiry, Login = node.Tags.Count > 0 ? "" : await LoginOfAsync(node, ct).ConfigureAwait(false) };
     }
 

@@ -118,12 +118,20 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(s, HttpMethod.Post, "/api/v2/tailnet/-/acl", s.OwnerApiKey, Policy)).Status);
         var (tailnet, owner) = await s.FirstAsync(ct);
         var (_, tagged) = await s.Store.CreateAuthKeyAsync(tailnet.Id, owner.Id, new AuthKeyOptions(true, false, true, ["tag:router"], TimeSpan.FromDays(1)), DateTimeOffset.UtcNow, ct);
-        await using var router = await TestNode.JoinAsync(s, tagged, "router", ct);
+        await using var router = await TestNode.ConnectAsync(s, ct);
+        var reg = await router.Client.RegisterAsync(new RegisterRequest
+        {
+            NodeKey = router.NodeKey,
+            AuthKey = tagged,
+            HostInfo = new HostInfo { Hostname = "router", RoutableIPs = ["10.2.3.0/24", "10.3.0.0/24"] },
+        }, ct);
+        Assert.True(reg.Authorized, reg.Error);
 
-        await router.Client.SendMapRequestAsync(new MapRequest { NodeKey = router.NodeKey, HostInfo = new HostInfo { Hostname = "router", RoutableIPs = ["10.2.3.0/24", "10.3.0.0/24"] } }, ct);
-        var self = await router.WaitForAsync(m => m.Self is { } me && me.AllowedIPs.Contains("10.2.3.0/24"), ct);
-        Assert.DoesNotContain("10.3.0.0/24", self.Self!.AllowedIPs);
-        var (_, routes) = await SendAsync(s, HttpMethod.Get, $"/api/v2/device/{router.Id}/routes", s.OwnerApiKey);
+        await router.Client.SendMapRequestAsync(new MapRequest { NodeKey = router.NodeKey, Stream = true }, ct);
+        var self = (await router.Client.ReceiveMapAsync(ct))!.Self!;
+        Assert.Contains("10.2.3.0/24", self.AllowedIPs);
+        Assert.DoesNotContain("10.3.0.0/24", self.AllowedIPs);
+        var (_, routes) = await SendAsync(s, HttpMethod.Get, $"/api/v2/device/{self.Id}/routes", s.OwnerApiKey);
         Assert.Equal(2, routes.GetProperty("advertisedRoutes").GetArrayLength());
         Assert.Equal("10.2.3.0/24", Assert.Single(routes.GetProperty("enabledRoutes").EnumerateArray()).GetString());
     }
