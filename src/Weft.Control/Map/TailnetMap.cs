@@ -36,6 +36,21 @@ internal sealed class TailnetMap : IDisposable
     /// <summary>One timer per offline ephemeral node; firing hands the node to _ephemeralOffline for deletion.</summary>
     private readonly Dictionary<long, ITimer> _ephemeralTimers = [];
 
+    /// <summary>Every eligible node as policy sees it, for compiling filters; null after the node set changed.</summary>
+    private List<PolicyNode>? _policyNodes;
+
+    /// <summary>Nodes whose filter may have changed since the last flush; one flush serves every change queued before it.</summary>
+    private readonly HashSet<long> _filterDirty = [];
+
+    /// <summary>Nodes added or whose policy identity changed since the last flush (the only ones that can add sources).</summary>
+    private readonly HashSet<long> _filterChanged = [];
+
+    /// <summary>True while a filter flush is queued on the thread pool and has not taken _gate yet.</summary>
+    private bool _filterFlushQueued;
+
+    /// <summary>Filters compiled over the whole tailnet since start.</summary>
+    private long _fullCompiles;
+
     /// <param name="ephemeralTimeout">How long an ephemeral node may stay offline before <paramref name="ephemeralOffline"/> is called with its id.</param>
     /// <param name="ephemeralOffline">Deletes an ephemeral node; called on a timer thread, outside the map's lock.</param>
     /// <param name="routes">Stored subnet routes by node id; only the approved ones are used.</param>
@@ -98,6 +113,18 @@ internal sealed class TailnetMap : IDisposable
         }
     }
 
+    /// <summary>Filters compiled over the whole tailnet since start (tests and diagnostics: the expensive step joins must avoid).</summary>
+    public long FullFilterCompiles
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _fullCompiles;
+            }
+        }
+    }
+
     /// <summary>Registers a session and returns its full map; null when the node is not eligible. Peers learn it is online.</summary>
     public MapResponse? Attach(MapSession session)
     {
@@ -121,7 +148,13 @@ internal sealed class TailnetMap : IDisposable
                 peers.Add(Wire(_nodes[id]));
             }
 
-            self.FilterJson = FilterJson(self, out var filter);
+            if (self.Filter is null || _filterDirty.Contains(self.Record.Id) || _filterChanged.Contains(self.Record.Id))
+            {
+                ComputeFilterLocked(self);
+                _filterDirty.Remove(self.Record.Id);
+            }
+
+            var filter = self.Filter!;
             foreach (var id in self.Visible)
             {
                 _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersPatched = [new PeerPatch { Id = self.Record.Id, Online = true }] });
@@ -279,6 +312,7 @@ internal sealed class TailnetMap : IDisposable
         }
         if (identityChanged)
         {
+            _policyNodes = null;
             RecomputeVisibilityLocked(entry);
         }
 
@@ -298,13 +332,19 @@ internal sealed class TailnetMap : IDisposable
 
         if (_sessions.TryGetValue(node.Id, out var own))
         {
-            own.Enqueue(SelfDeltaLocked(entry, before));
+            own.Enqueue(SelfDeltaLocked(entry, before, recompile: identityChanged || entry.Filter is null));
+        }
+        else if (identityChanged)
+        {
+            // Compiled again when the node attaches.
+            entry.Filter = null;
         }
 
         if (identityChanged)
         {
             before.UnionWith(entry.Visible);
-            RefreshFiltersLocked(before);
+            _filterChanged.Add(node.Id);
+            MarkFiltersLocked(before);
         }
     }
 
@@ -347,6 +387,11 @@ internal sealed class TailnetMap : IDisposable
             {
                 before[id] = [.. e.Visible];
                 e.Visible.Clear();
+                if (!_sessions.ContainsKey(id))
+                {
+                    // Compiled under the new policy when the node attaches; sessions get theirs below.
+                    e.Filter = null;
+                }
             }
 
             foreach (var e in _nodes.Values)
@@ -363,7 +408,7 @@ internal sealed class TailnetMap : IDisposable
             foreach (var (id, session) in _sessions)
             {
                 var e = _nodes[id];
-                var delta = SelfDeltaLocked(e, before[id], includeSelf: false);
+                var delta = SelfDeltaLocked(e, before[id], recompile: true, includeSelf: false);
                 if (delta.PeersChanged is not null || delta.PeersRemoved is not null || delta.PacketFilter is not null)
                 {
                     session.Enqueue(delta);
@@ -526,7 +571,10 @@ internal sealed class TailnetMap : IDisposable
             own.Close();
         }
 
-        RefreshFiltersLocked(entry.Visible);
+        _policyNodes = null;
+        _filterChanged.Remove(nodeId);
+        _filterDirty.Remove(nodeId);
+        MarkFiltersLocked(entry.Visible);
     }
 
     // Caller holds _gate.
@@ -548,25 +596,113 @@ internal sealed class TailnetMap : IDisposable
         }
     }
 
-    /// <summary>Sends new filters to the connected nodes among <paramref name="ids"/> whose filter changed (caller holds _gate).</summary>
-    private void RefreshFiltersLocked(IEnumerable<long> ids)
+    /// <summary>Queues a filter flush for <paramref name="ids"/>; changes arriving before it runs share it (caller holds _gate).</summary>
+    private void MarkFiltersLocked(IEnumerable<long> ids)
     {
-        foreach (var id in ids)
+        _filterDirty.UnionWith(ids);
+        if (_filterDirty.Count > 0 && !_filterFlushQueued)
         {
-            if (_sessions.TryGetValue(id, out var session) && _nodes.TryGetValue(id, out var e))
-            {
-                var json = FilterJson(e, out var filter);
-                if (json != e.FilterJson)
-                {
-                    e.FilterJson = json;
-                    session.Enqueue(new MapResponse { PacketFilter = filter });
-                }
-            }
+            _filterFlushQueued = true;
+            ThreadPool.UnsafeQueueUserWorkItem(static map => map.FlushFilters(), this, preferLocal: false);
         }
     }
 
+    /// <summary>
+    /// Thread-pool work (tests call it to settle at once): brings the filters of every dirty node up to date in one pass and sends the ones
+    /// that changed. A node whose filter names no other node (every source is <c>*</c> or a prefix, as in the
+    /// default policy) is checked against just the nodes that changed since the last pass, not recompiled
+    /// over the whole tailnet: a join then costs each peer one small compile, and a burst of joins one pass.
+    /// </summary>
+    internal void FlushFilters()
+    {
+        lock (_gate)
+        {
+            _filterFlushQueued = false;
+            List<PolicyNode>? changed = null;
+            foreach (var id in _filterChanged)
+            {
+                if (_nodes.TryGetValue(id, out var c))
+                {
+                    (changed ??= []).Add(c.Policy);
+                }
+            }
+
+            foreach (var id in _filterDirty)
+            {
+                if (!_nodes.TryGetValue(id, out var e) || e.Filter is null)
+                {
+                    continue;
+                }
+
+                if (!_sessions.TryGetValue(id, out var session))
+                {
+                    // Nobody to tell: compiled again when the node attaches.
+                    e.Filter = null;
+                    continue;
+                }
+
+                if (!e.FilterFromNodes && !_filterChanged.Contains(id))
+                {
+                    // No current node adds sources to this filter; only a changed one could start to.
+                    if (changed is null)
+                    {
+                        continue;
+                    }
+
+                    var probe = JsonSerializer.Serialize(_policy.CompileFor(e.Policy, changed), MapJsonContext.Default.IReadOnlyListFilterRule);
+                    if (probe == e.FilterJson)
+                    {
+                        continue;
+                    }
+                }
+
+                if (ComputeFilterLocked(e))
+                {
+                    session.Enqueue(new MapResponse { PacketFilter = e.Filter });
+                }
+            }
+
+            _filterDirty.Clear();
+            _filterChanged.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Compiles the node's filter over every node and notes whether other nodes contributed sources to it;
+    /// true when it differs from the one last computed (caller holds _gate).
+    /// </summary>
+    private bool ComputeFilterLocked(Entry e)
+    {
+        _fullCompiles++;
+        var filter = _policy.CompileFor(e.Policy, PolicyNodesLocked());
+        var json = JsonSerializer.Serialize(filter, MapJsonContext.Default.IReadOnlyListFilterRule);
+        // The filter compiled over no nodes at all holds only the sources that are * or prefixes: equal
+        // means no node's identity shows in this filter now.
+        var alone = JsonSerializer.Serialize(_policy.CompileFor(e.Policy, []), MapJsonContext.Default.IReadOnlyListFilterRule);
+        e.FilterFromNodes = json != alone;
+        var changed = json != e.FilterJson;
+        e.Filter = filter;
+        e.FilterJson = json;
+        return changed;
+    }
+
+    // Caller holds _gate.
+    private List<PolicyNode> PolicyNodesLocked()
+    {
+        if (_policyNodes is null)
+        {
+            _policyNodes = new List<PolicyNode>(_nodes.Count);
+            foreach (var n in _nodes.Values)
+            {
+                _policyNodes.Add(n.Policy);
+            }
+        }
+
+        return _policyNodes;
+    }
+
     /// <summary>The delta for a node's own session after its visibility may have changed (caller holds _gate).</summary>
-    private MapResponse SelfDeltaLocked(Entry e, HashSet<long> before, bool includeSelf = true)
+    private MapResponse SelfDeltaLocked(Entry e, HashSet<long> before, bool recompile, bool includeSelf = true)
     {
         List<Node>? added = null;
         List<long>? removed = null;
@@ -586,28 +722,20 @@ internal sealed class TailnetMap : IDisposable
             }
         }
 
-        var json = FilterJson(e, out var filter);
-        var filterChanged = json != e.FilterJson;
-        e.FilterJson = json;
+        var filterChanged = recompile && ComputeFilterLocked(e);
+        if (recompile)
+        {
+            // Its own change is compiled now; a queued flush has nothing left to do for it.
+            _filterDirty.Remove(e.Record.Id);
+        }
+
         return new MapResponse
         {
             Self = includeSelf ? Wire(e) : null,
             PeersChanged = added,
             PeersRemoved = removed,
-            PacketFilter = filterChanged ? filter : null,
+            PacketFilter = filterChanged ? e.Filter : null,
         };
-    }
-
-    private string FilterJson(Entry e, out IReadOnlyList<FilterRule> filter)
-    {
-        var all = new List<PolicyNode>(_nodes.Count);
-        foreach (var n in _nodes.Values)
-        {
-            all.Add(n.Policy);
-        }
-
-        filter = _policy.CompileFor(e.Policy, all);
-        return JsonSerializer.Serialize(filter, MapJsonContext.Default.IReadOnlyListFilterRule);
     }
 
     private Node Wire(Entry e) => NetmapBuilder.ToWire(e.Record, _tailnet.Domain, _sessions.ContainsKey(e.Record.Id), e.Policy.ApprovedRoutes);
@@ -646,8 +774,14 @@ internal sealed class TailnetMap : IDisposable
         public PolicyNode Policy { get; set; } = policy;
         public HashSet<long> Visible { get; } = [];
 
-        /// <summary>The filter last sent to this node's session, as JSON.</summary>
+        /// <summary>The node's compiled filter (what its session has); null until compiled or after it went stale without a session.</summary>
+        public IReadOnlyList<FilterRule>? Filter { get; set; }
+
+        /// <summary><see cref="Filter"/> as JSON, for telling whether a recompile changed anything.</summary>
         public string? FilterJson { get; set; }
+
+        /// <summary>True when other nodes' addresses appear among the filter's sources, so any node change may alter it.</summary>
+        public bool FilterFromNodes { get; set; }
     }
 }
 

@@ -1,0 +1,164 @@
+using Weft.Core.Control;
+using Weft.Core.Wire;
+
+namespace Weft.Control.Map;
+
+/// <summary>
+/// The deltas a session has not written yet, merged into one response. Each peer id appears at most once
+/// (its latest full description, a merged patch, or its removal), so what waits for a slow session is
+/// bounded by the tailnet's size, never by the number of changes. Not thread-safe: the session locks.
+/// </summary>
+internal sealed class PendingDelta
+{
+    private readonly Dictionary<long, Node> _changed = [];
+    private readonly List<long> _changedOrder = [];
+    private readonly HashSet<long> _removed = [];
+    private readonly Dictionary<long, PeerPatch> _patched = [];
+    private readonly List<long> _patchedOrder = [];
+    private readonly Dictionary<long, UserProfile> _profiles = [];
+    private Node? _self;
+    private IReadOnlyList<FilterRule>? _filter;
+    private DnsConfig? _dns;
+    private bool _keepAlive;
+
+    /// <summary>True when nothing waits.</summary>
+    public bool IsEmpty { get; private set; } = true;
+
+    /// <summary>Peer entries waiting (changed, removed and patched); what the session's bound counts.</summary>
+    public int PeerEntries => _changed.Count + _removed.Count + _patched.Count;
+
+    /// <summary>Folds <paramref name="r"/> in after everything merged so far; the result means the same as sending both in order.</summary>
+    public void Merge(MapResponse r)
+    {
+        IsEmpty = false;
+        _keepAlive |= r.KeepAlive;
+        if (r.Self is { } self)
+        {
+            _self = self;
+        }
+
+        if (r.PeersRemoved is { } removed)
+        {
+            foreach (var id in removed)
+            {
+                // A removal supersedes a description or patch queued before it.
+                _changed.Remove(id);
+                _patched.Remove(id);
+                _removed.Add(id);
+            }
+        }
+
+        if (r.PeersChanged is { } changed)
+        {
+            foreach (var n in changed)
+            {
+                // A later full description carries every earlier patch's fields: the patches are dropped.
+                _removed.Remove(n.Id);
+                _patched.Remove(n.Id);
+                if (!_changed.ContainsKey(n.Id))
+                {
+                    _changedOrder.Add(n.Id);
+                }
+
+                _changed[n.Id] = n;
+            }
+        }
+
+        if (r.PeersPatched is { } patches)
+        {
+            foreach (var p in patches)
+            {
+                if (_patched.TryGetValue(p.Id, out var earlier))
+                {
+                    _patched[p.Id] = new PeerPatch
+                    {
+                        Id = p.Id,
+                        Endpoints = p.Endpoints ?? earlier.Endpoints,
+                        DiscoKey = p.DiscoKey ?? earlier.DiscoKey,
+                        Online = p.Online ?? earlier.Online,
+                        KeyExpiry = p.KeyExpiry ?? earlier.KeyExpiry,
+                    };
+                }
+                else
+                {
+                    _patched[p.Id] = p;
+                    _patchedOrder.Add(p.Id);
+                }
+            }
+        }
+
+        if (r.PacketFilter is { } filter)
+        {
+            _filter = filter;
+        }
+
+        if (r.Dns is { } dns)
+        {
+            _dns = dns;
+        }
+
+        if (r.UserProfiles is { } profiles)
+        {
+            foreach (var u in profiles)
+            {
+                _profiles[u.Id] = u;
+            }
+        }
+    }
+
+    /// <summary>The merged response (a keepalive only when nothing else waits); clears the state.</summary>
+    public MapResponse Take()
+    {
+        var changed = Ordered(_changedOrder, _changed);
+        var patched = Ordered(_patchedOrder, _patched);
+        List<long>? removed = _removed.Count > 0 ? [.. _removed] : null;
+        List<UserProfile>? profiles = _profiles.Count > 0 ? [.. _profiles.Values] : null;
+        var hasContent = _self is not null || changed is not null || removed is not null || patched is not null || _filter is not null || _dns is not null || profiles is not null;
+        var response = new MapResponse
+        {
+            // The load generator and clients treat a keepalive frame as carrying nothing: never mark real content as one.
+            KeepAlive = _keepAlive && !hasContent,
+            Self = _self,
+            PeersChanged = changed,
+            PeersRemoved = removed,
+            PeersPatched = patched,
+            PacketFilter = _filter,
+            Dns = _dns,
+            UserProfiles = profiles,
+        };
+
+        _changed.Clear();
+        _changedOrder.Clear();
+        _removed.Clear();
+        _patched.Clear();
+        _patchedOrder.Clear();
+        _profiles.Clear();
+        _self = null;
+        _filter = null;
+        _dns = null;
+        _keepAlive = false;
+        IsEmpty = true;
+        return response;
+    }
+
+    /// <summary>The values in first-queued order (ids since superseded are skipped); null when none.</summary>
+    private static List<T>? Ordered<T>(List<long> order, Dictionary<long, T> values)
+    {
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        var list = new List<T>(values.Count);
+        foreach (var id in order)
+        {
+            // An id removed and queued again appears twice in order; take its value once.
+            if (values.Remove(id, out var v))
+            {
+                list.Add(v);
+            }
+        }
+
+        return list;
+    }
+}
