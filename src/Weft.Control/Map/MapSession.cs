@@ -41,10 +41,16 @@ internal sealed class MapSession
         }
     }
 
-    /// <summary>Queues one response, merged with whatever is still waiting; ignored once the session ended.</summary>
-    public void Enqueue(MapResponse response)
+    /// <summary>Queues one response, merged with whatever is still waiting, and wakes the writer; ignored once the session ended.</summary>
+    public void Enqueue(MapResponse response) => Enqueue(response, wake: true);
+
+    /// <summary>
+    /// Queues one response merged with whatever is still waiting. With <paramref name="wake"/> false an idle
+    /// writer is left asleep until <see cref="Wake"/>, so a batch of changes leaves as one frame.
+    /// </summary>
+    public void Enqueue(MapResponse response, bool wake)
     {
-        TaskCompletionSource? wake;
+        TaskCompletionSource? waiter = null;
         lock (_gate)
         {
             if (_closed)
@@ -53,11 +59,27 @@ internal sealed class MapSession
             }
 
             _pending.Merge(response);
-            wake = _waiter;
+            if (wake)
+            {
+                waiter = _waiter;
+                _waiter = null;
+            }
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>Wakes a writer waiting for deltas (the map's batch is complete).</summary>
+    public void Wake()
+    {
+        TaskCompletionSource? waiter;
+        lock (_gate)
+        {
+            waiter = _waiter;
             _waiter = null;
         }
 
-        wake?.TrySetResult();
+        waiter?.TrySetResult();
     }
 
     /// <summary>Ends the stream (node deleted or expired): the writer drains what is queued, then stops.</summary>

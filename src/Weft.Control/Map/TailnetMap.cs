@@ -45,8 +45,11 @@ internal sealed class TailnetMap : IDisposable
     /// <summary>Nodes added or whose policy identity changed since the last flush (the only ones that can add sources).</summary>
     private readonly HashSet<long> _filterChanged = [];
 
-    /// <summary>True while a filter flush is queued on the thread pool and has not taken _gate yet.</summary>
-    private bool _filterFlushQueued;
+    /// <summary>True while <see cref="Publish"/> is queued on the thread pool and has not taken _gate yet.</summary>
+    private bool _publishQueued;
+
+    /// <summary>Sessions with deltas queued since the last <see cref="Publish"/>, whose writers it wakes.</summary>
+    private readonly HashSet<MapSession> _toWake = [];
 
     /// <summary>Filters compiled over the whole tailnet since start.</summary>
     private long _fullCompiles;
@@ -155,9 +158,10 @@ internal sealed class TailnetMap : IDisposable
             }
 
             var filter = self.Filter!;
+            var online = new MapResponse { PeersPatched = [new PeerPatch { Id = self.Record.Id, Online = true }] };
             foreach (var id in self.Visible)
             {
-                _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersPatched = [new PeerPatch { Id = self.Record.Id, Online = true }] });
+                SendLocked(_sessions.GetValueOrDefault(id), online);
             }
 
             return new MapResponse
@@ -185,9 +189,10 @@ internal sealed class TailnetMap : IDisposable
             if (_nodes.TryGetValue(session.NodeId, out var self))
             {
                 StartEphemeralTimerLocked(self.Record);
+                var offline = new MapResponse { PeersPatched = [new PeerPatch { Id = self.Record.Id, Online = false }] };
                 foreach (var id in self.Visible)
                 {
-                    _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersPatched = [new PeerPatch { Id = self.Record.Id, Online = false }] });
+                    SendLocked(_sessions.GetValueOrDefault(id), offline);
                 }
             }
         }
@@ -279,7 +284,7 @@ internal sealed class TailnetMap : IDisposable
             var delta = new MapResponse { Dns = Dns() };
             foreach (var session in _sessions.Values)
             {
-                session.Enqueue(delta);
+                SendLocked(session, delta);
             }
         }
     }
@@ -316,23 +321,24 @@ internal sealed class TailnetMap : IDisposable
             RecomputeVisibilityLocked(entry);
         }
 
-        var wire = Wire(entry);
+        var changed = new MapResponse { PeersChanged = [Wire(entry)], UserProfiles = ProfileOf(node.UserId) };
         foreach (var id in entry.Visible)
         {
-            _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersChanged = [wire], UserProfiles = ProfileOf(node.UserId) });
+            SendLocked(_sessions.GetValueOrDefault(id), changed);
         }
 
+        var gone = new MapResponse { PeersRemoved = [node.Id] };
         foreach (var id in before)
         {
             if (!entry.Visible.Contains(id))
             {
-                _sessions.GetValueOrDefault(id)?.Enqueue(new MapResponse { PeersRemoved = [node.Id] });
+                SendLocked(_sessions.GetValueOrDefault(id), gone);
             }
         }
 
         if (_sessions.TryGetValue(node.Id, out var own))
         {
-            own.Enqueue(SelfDeltaLocked(entry, before, recompile: identityChanged || entry.Filter is null));
+            SendLocked(own, SelfDeltaLocked(entry, before, recompile: identityChanged || entry.Filter is null));
         }
         else if (identityChanged)
         {
@@ -362,7 +368,7 @@ internal sealed class TailnetMap : IDisposable
             var patch = new MapResponse { PeersPatched = [new PeerPatch { Id = nodeId, Endpoints = endpoints, DiscoKey = discoKey }] };
             foreach (var id in entry.Visible)
             {
-                _sessions.GetValueOrDefault(id)?.Enqueue(patch);
+                SendLocked(_sessions.GetValueOrDefault(id), patch);
             }
         }
     }
@@ -411,7 +417,7 @@ internal sealed class TailnetMap : IDisposable
                 var delta = SelfDeltaLocked(e, before[id], recompile: true, includeSelf: false);
                 if (delta.PeersChanged is not null || delta.PeersRemoved is not null || delta.PacketFilter is not null)
                 {
-                    session.Enqueue(delta);
+                    SendLocked(session, delta);
                 }
             }
         }
@@ -563,7 +569,7 @@ internal sealed class TailnetMap : IDisposable
         foreach (var id in entry.Visible)
         {
             _nodes[id].Visible.Remove(nodeId);
-            _sessions.GetValueOrDefault(id)?.Enqueue(removed);
+            SendLocked(_sessions.GetValueOrDefault(id), removed);
         }
 
         if (_sessions.Remove(nodeId, out var own))
@@ -596,75 +602,121 @@ internal sealed class TailnetMap : IDisposable
         }
     }
 
-    /// <summary>Queues a filter flush for <paramref name="ids"/>; changes arriving before it runs share it (caller holds _gate).</summary>
+    /// <summary>Queues a filter refresh for <paramref name="ids"/>; changes arriving before it runs share it (caller holds _gate).</summary>
     private void MarkFiltersLocked(IEnumerable<long> ids)
     {
         _filterDirty.UnionWith(ids);
-        if (_filterDirty.Count > 0 && !_filterFlushQueued)
+        if (_filterDirty.Count > 0)
         {
-            _filterFlushQueued = true;
-            ThreadPool.UnsafeQueueUserWorkItem(static map => map.FlushFilters(), this, preferLocal: false);
+            SchedulePublishLocked();
         }
     }
 
     /// <summary>
-    /// Thread-pool work (tests call it to settle at once): brings the filters of every dirty node up to date in one pass and sends the ones
-    /// that changed. A node whose filter names no other node (every source is <c>*</c> or a prefix, as in the
-    /// default policy) is checked against just the nodes that changed since the last pass, not recompiled
-    /// over the whole tailnet: a join then costs each peer one small compile, and a burst of joins one pass.
+    /// Queues a delta for a session without waking its writer (caller holds _gate). The writers wake once
+    /// per batch, from <see cref="Publish"/>: deltas of a burst of changes merge into one frame per session
+    /// instead of one frame per change. A writer that is busy sending picks up what merged meanwhile anyway.
     /// </summary>
-    internal void FlushFilters()
+    private void SendLocked(MapSession? session, MapResponse delta)
     {
+        if (session is null)
+        {
+            return;
+        }
+
+        session.Enqueue(delta, wake: false);
+        if (_toWake.Add(session))
+        {
+            SchedulePublishLocked();
+        }
+    }
+
+    // Caller holds _gate.
+    private void SchedulePublishLocked()
+    {
+        if (!_publishQueued)
+        {
+            // The thread pool runs it after the changes already waiting for _gate: the busier the server, the larger the batch.
+            _publishQueued = true;
+            ThreadPool.UnsafeQueueUserWorkItem(static map => map.Publish(), this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Thread-pool work (tests call it to settle at once), one pass per batch of changes: brings the filters of
+    /// every dirty node up to date and sends the ones that changed, then wakes the writers of every session with deltas.
+    /// A node whose filter names no other node (every source is <c>*</c> or a prefix, as in the default policy)
+    /// is checked against just the nodes that changed since the last pass, not recompiled over the whole
+    /// tailnet: a burst of joins costs each peer one small compile.
+    /// </summary>
+    internal void Publish()
+    {
+        MapSession[] wake;
         lock (_gate)
         {
-            _filterFlushQueued = false;
-            List<PolicyNode>? changed = null;
-            foreach (var id in _filterChanged)
-            {
-                if (_nodes.TryGetValue(id, out var c))
-                {
-                    (changed ??= []).Add(c.Policy);
-                }
-            }
+            FlushFiltersLocked();
 
-            foreach (var id in _filterDirty)
-            {
-                if (!_nodes.TryGetValue(id, out var e) || e.Filter is null)
-                {
-                    continue;
-                }
-
-                if (!_sessions.TryGetValue(id, out var session))
-                {
-                    // Nobody to tell: compiled again when the node attaches.
-                    e.Filter = null;
-                    continue;
-                }
-
-                if (!e.FilterFromNodes && !_filterChanged.Contains(id))
-                {
-                    // No current node adds sources to this filter; only a changed one could start to.
-                    if (changed is null)
-                    {
-                        continue;
-                    }
-
-                    var probe = JsonSerializer.Serialize(_policy.CompileFor(e.Policy, changed), MapJsonContext.Default.IReadOnlyListFilterRule);
-                    if (probe == e.FilterJson)
-                    {
-                        continue;
-                    }
-                }
-
-                if (ComputeFilterLocked(e))
-                {
-                    session.Enqueue(new MapResponse { PacketFilter = e.Filter });
-                }
-            }
-
-            _filterDirty.Clear();
-            _filterChanged.Clear();
+            // Cleared only now: filters sent just above join this wake instead of queueing another pass.
+            _publishQueued = false;
+            wake = [.. _toWake];
+            _toWake.Clear();
         }
+
+        foreach (var session in wake)
+        {
+            session.Wake();
+        }
+    }
+
+    // Caller holds _gate.
+    private void FlushFiltersLocked()
+    {
+        List<PolicyNode>? changed = null;
+        foreach (var id in _filterChanged)
+        {
+            if (_nodes.TryGetValue(id, out var c))
+            {
+                (changed ??= []).Add(c.Policy);
+            }
+        }
+
+        foreach (var id in _filterDirty)
+        {
+            if (!_nodes.TryGetValue(id, out var e) || e.Filter is null)
+            {
+                continue;
+            }
+
+            if (!_sessions.TryGetValue(id, out var session))
+            {
+                // Nobody to tell: compiled again when the node attaches.
+                e.Filter = null;
+                continue;
+            }
+
+            if (!e.FilterFromNodes && !_filterChanged.Contains(id))
+            {
+                // No current node adds sources to this filter; only a changed one could start to.
+                if (changed is null)
+                {
+                    continue;
+                }
+
+                var probe = JsonSerializer.Serialize(_policy.CompileFor(e.Policy, changed), MapJsonContext.Default.IReadOnlyListFilterRule);
+                if (probe == e.FilterJson)
+                {
+                    continue;
+                }
+            }
+
+            if (ComputeFilterLocked(e))
+            {
+                SendLocked(session, new MapResponse { PacketFilter = e.Filter });
+            }
+        }
+
+        _filterDirty.Clear();
+        _filterChanged.Clear();
     }
 
     /// <summary>

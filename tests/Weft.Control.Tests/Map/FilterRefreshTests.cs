@@ -66,7 +66,7 @@ public sealed class FilterRefreshTests
         var b = new MapSession(2);
         Assert.NotNull(map.Attach(a));
         Assert.NotNull(map.Attach(b));
-        map.FlushFilters();
+        map.Publish();
         Drain(a);
         Drain(b);
         var compiles = map.FullFilterCompiles;
@@ -76,7 +76,7 @@ public sealed class FilterRefreshTests
             map.Upsert(Node(id, Carol));
         }
 
-        map.FlushFilters();
+        map.Publish();
         Assert.Equal(compiles, map.FullFilterCompiles);
         var deltas = Drain(a);
         Assert.Equal(50, Assert.Single(deltas).PeersChanged!.Count);
@@ -95,7 +95,7 @@ public sealed class FilterRefreshTests
 
         map.Upsert(Node(2, Bob));
         map.Upsert(Node(3, Bob));
-        map.FlushFilters();
+        map.Publish();
 
         var filters = Drain(a).Where(m => m.PacketFilter is not null).ToList();
         var rule = Assert.Single(Assert.Single(filters).PacketFilter!);
@@ -109,11 +109,11 @@ public sealed class FilterRefreshTests
         using var map = NewMap(Parse(BobReachesAlice), Node(1, Alice), Node(2, Bob));
         var a = new MapSession(1);
         Assert.NotNull(map.Attach(a));
-        map.FlushFilters();
+        map.Publish();
         Drain(a);
 
         map.Upsert(Node(3, Carol));
-        map.FlushFilters();
+        map.Publish();
 
         Assert.DoesNotContain(Drain(a), m => m.PacketFilter is not null);
     }
@@ -127,7 +127,7 @@ public sealed class FilterRefreshTests
         Assert.Contains("100.64.0.2/32", Assert.Single(full!.PacketFilter!).Sources);
 
         map.Remove(2);
-        map.FlushFilters();
+        map.Publish();
 
         var last = Drain(a).Last(m => m.PacketFilter is not null);
         Assert.Empty(last.PacketFilter!);
