@@ -10,6 +10,9 @@ namespace Weft.Control.Map;
 /// </summary>
 internal sealed class PendingDelta
 {
+    /// <summary>Tables that grew beyond this capacity are shrunk when taken; smaller ones keep their room for the next delta.</summary>
+    private const int TrimAbove = 32;
+
     private readonly Dictionary<long, Node> _changed = [];
     private readonly List<long> _changedOrder = [];
     private readonly HashSet<long> _removed = [];
@@ -127,18 +130,47 @@ internal sealed class PendingDelta
             UserProfiles = profiles,
         };
 
-        _changed.Clear();
-        _changedOrder.Clear();
-        _removed.Clear();
-        _patched.Clear();
-        _patchedOrder.Clear();
-        _profiles.Clear();
+        // Cleared tables keep their capacity: a join burst grows them to the tailnet's size in every session,
+        // so trimming is what keeps idle sessions small (measured: 2,000 sessions held about 300 MiB untrimmed).
+        Reset(_changed);
+        Reset(_changedOrder);
+        Reset(_removed);
+        Reset(_patched);
+        Reset(_patchedOrder);
+        Reset(_profiles);
         _self = null;
         _filter = null;
         _dns = null;
         _keepAlive = false;
         IsEmpty = true;
         return response;
+    }
+
+    private static void Reset<T>(Dictionary<long, T> d)
+    {
+        d.Clear();
+        if (d.EnsureCapacity(0) > TrimAbove)
+        {
+            d.TrimExcess();
+        }
+    }
+
+    private static void Reset(HashSet<long> set)
+    {
+        set.Clear();
+        if (set.EnsureCapacity(0) > TrimAbove)
+        {
+            set.TrimExcess();
+        }
+    }
+
+    private static void Reset(List<long> list)
+    {
+        list.Clear();
+        if (list.Capacity > TrimAbove)
+        {
+            list.TrimExcess();
+        }
     }
 
     /// <summary>The values in first-queued order (ids since superseded are skipped); null when none.</summary>

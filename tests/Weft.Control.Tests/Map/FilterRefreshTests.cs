@@ -134,6 +134,35 @@ public sealed class FilterRefreshTests
     }
 
     [Fact]
+    public async Task Upsert_WriterWaiting_IsWokenByThePublishWindowWithTheBurst()
+    {
+        using var map = NewMap(Weft.Policy.Policy.Default, Node(1, Alice));
+        var a = new MapSession(1);
+        Assert.NotNull(map.Attach(a));
+        var seen = new HashSet<long>();
+        var reading = Task.Run(async () =>
+        {
+            while (seen.Count < 5)
+            {
+                var m = await a.Outbox.ReadAsync(TestContext.Current.CancellationToken);
+                foreach (var n in m.PeersChanged ?? [])
+                {
+                    seen.Add(n.Id);
+                }
+            }
+        }, TestContext.Current.CancellationToken);
+
+        for (var id = 2; id < 7; id++)
+        {
+            map.Upsert(Node(id, Bob));
+        }
+
+        // Nobody calls Publish here: the map's own window wakes the writer.
+        await reading;
+        Assert.Equal([2L, 3L, 4L, 5L, 6L], seen.Order());
+    }
+
+    [Fact]
     public void Attach_AfterJoinsWithoutSession_FilterIsCurrent()
     {
         using var map = NewMap(Parse(BobReachesAlice), Node(1, Alice));

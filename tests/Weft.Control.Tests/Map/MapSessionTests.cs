@@ -113,6 +113,24 @@ public sealed class MapSessionTests
     }
 
     [Fact]
+    public void Take_AfterALargeBurst_ANewDeltaStartsEmpty()
+    {
+        var session = new MapSession(1);
+        for (var i = 0; i < 5_000; i++)
+        {
+            session.Enqueue(new MapResponse { PeersChanged = [Peer(i, "p")], PeersPatched = [new PeerPatch { Id = 10_000 + i, Online = true }] });
+        }
+
+        Assert.True(session.Outbox.TryRead(out var burst));
+        Assert.Equal(5_000, burst.PeersChanged!.Count);
+
+        session.Enqueue(new MapResponse { PeersChanged = [Peer(7, "again")] });
+        Assert.True(session.Outbox.TryRead(out var next));
+        Assert.Equal("again", Assert.Single(next.PeersChanged!).Name);
+        Assert.Null(next.PeersPatched);
+    }
+
+    [Fact]
     public async Task Close_WithPendingDelta_DeliversItThenCompletes()
     {
         var session = new MapSession(1);
