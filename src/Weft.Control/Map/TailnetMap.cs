@@ -34,6 +34,7 @@ internal sealed class TailnetMap : IDisposable
     /// <summary>_gate guards every field below.</summary>
     private readonly Lock _gate = new();
     private readonly Dictionary<long, Entry> _nodes = [];
+    private readonly NodeSlots _slots = new();
     private readonly Dictionary<long, UserRecord> _users = [];
     private readonly Dictionary<long, MapSession> _sessions = [];
     private TailnetRecord _tailnet;
@@ -67,6 +68,9 @@ internal sealed class TailnetMap : IDisposable
     /// <summary>Filters compiled over the whole tailnet since start.</summary>
     private long _fullCompiles;
 
+    /// <summary>Set by Dispose: no more publish passes are scheduled.</summary>
+    private bool _disposed;
+
     /// <param name="ephemeralTimeout">How long an ephemeral node may stay offline before <paramref name="ephemeralOffline"/> is called with its id.</param>
     /// <param name="ephemeralOffline">Deletes an ephemeral node; called on a timer thread, outside the map's lock.</param>
     /// <param name="routes">Stored subnet routes by node id; only the approved ones are used.</param>
@@ -92,7 +96,7 @@ internal sealed class TailnetMap : IDisposable
             if (Eligible(n, now))
             {
                 var approved = routes?.GetValueOrDefault(n.Id) is { } r ? NetmapBuilder.ParseRoutes(r.Approved) : null;
-                _nodes[n.Id] = new Entry(n, NetmapBuilder.ToPolicy(n, _users.GetValueOrDefault(n.UserId), approved));
+                _nodes[n.Id] = new Entry(n, NetmapBuilder.ToPolicy(n, _users.GetValueOrDefault(n.UserId), approved), _slots);
                 lock (_gate)
                 {
                     ScheduleExpiryLocked(n);
@@ -314,11 +318,11 @@ internal sealed class TailnetMap : IDisposable
 
         var isNew = !_nodes.TryGetValue(node.Id, out var entry);
         var policyNode = NetmapBuilder.ToPolicy(node, _users.GetValueOrDefault(node.UserId), approved ?? entry?.Policy.ApprovedRoutes);
-        var before = isNew ? [] : new HashSet<long>(entry!.Visible);
+        var before = isNew ? new NodeSet(_slots) : entry!.Visible.Clone();
         var identityChanged = isNew || !SameIdentity(entry!.Policy, policyNode);
         if (isNew)
         {
-            entry = new Entry(node, policyNode);
+            entry = new Entry(node, policyNode, _slots);
             _nodes[node.Id] = entry;
         }
 
@@ -402,10 +406,10 @@ internal sealed class TailnetMap : IDisposable
         lock (_gate)
         {
             _policy = policy;
-            var before = new Dictionary<long, HashSet<long>>(_nodes.Count);
+            var before = new Dictionary<long, NodeSet>(_nodes.Count);
             foreach (var (id, e) in _nodes)
             {
-                before[id] = [.. e.Visible];
+                before[id] = e.Visible.Clone();
                 e.Visible.Clear();
                 if (!_sessions.ContainsKey(id))
                 {
@@ -468,6 +472,7 @@ internal sealed class TailnetMap : IDisposable
         {
             _expiryTimer.Dispose();
             _publishTimer.Dispose();
+            _disposed = true;
             foreach (var timer in _ephemeralTimers.Values)
             {
                 timer.Dispose();
@@ -602,6 +607,9 @@ internal sealed class TailnetMap : IDisposable
         _filterChanged.Remove(nodeId);
         _filterDirty.Remove(nodeId);
         MarkFiltersLocked(entry.Visible);
+
+        // No set holds the node any more (visibility is symmetric and every peer dropped it above).
+        _slots.Release(nodeId);
     }
 
     // Caller holds _gate.
@@ -655,7 +663,8 @@ internal sealed class TailnetMap : IDisposable
     // Caller holds _gate.
     private void SchedulePublishLocked()
     {
-        if (!_publishQueued)
+        // After Dispose the timer is gone; nobody reads the sessions then either.
+        if (!_publishQueued && !_disposed)
         {
             _publishQueued = true;
             _publishTimer.Change(PublishWindow, Timeout.InfiniteTimeSpan);
@@ -796,7 +805,7 @@ internal sealed class TailnetMap : IDisposable
     }
 
     /// <summary>The delta for a node's own session after its visibility may have changed (caller holds _gate).</summary>
-    private MapResponse SelfDeltaLocked(Entry e, HashSet<long> before, bool recompile, bool includeSelf = true)
+    private MapResponse SelfDeltaLocked(Entry e, NodeSet before, bool recompile, bool includeSelf = true)
     {
         List<Node>? added = null;
         List<long>? removed = null;
@@ -874,7 +883,7 @@ internal sealed class TailnetMap : IDisposable
         && a.ApprovedRoutes.SequenceEqual(b.ApprovedRoutes);
 
     /// <summary>One eligible node with the ids of the nodes it sees (symmetric: a in b.Visible iff b in a.Visible).</summary>
-    private sealed class Entry(NodeRecord record, PolicyNode policy)
+    private sealed class Entry(NodeRecord record, PolicyNode policy, NodeSlots slots)
     {
         public NodeRecord Record
         {
@@ -896,7 +905,7 @@ internal sealed class TailnetMap : IDisposable
             }
         } = policy;
 
-        public HashSet<long> Visible { get; } = [];
+        public NodeSet Visible { get; } = new(slots);
 
         /// <summary>
         /// The node's wire description as last built; every full map shares it (building one parses the host
