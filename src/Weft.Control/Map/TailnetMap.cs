@@ -26,8 +26,8 @@ internal sealed class TailnetMap : IDisposable
 
     /// <summary>
     /// How long changes gather before filters are refreshed and writers woken. Measured with the load
-    /// generator: without a window a burst of joins sends about one frame per join to every session (N^2
-    /// frames); 25 ms merges a burst into a few frames and adds at most 25 ms to a change's latency.
+    /// generator at 1,000 nodes: waking at once, the join phase sent 328,015 frames; with 25 ms, 131,091 and
+    /// the joins took 8.6 s instead of 11.2 s. A change's latency grows by at most the window.
     /// </summary>
     private static readonly TimeSpan PublishWindow = TimeSpan.FromMilliseconds(25);
 
