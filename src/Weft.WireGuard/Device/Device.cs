@@ -373,7 +373,8 @@ public sealed partial class Device : IDisposable
             return;
         }
         _indexes.Remove(keypair.LocalIndex);
-        // Packets already in flight may still use it: the keypair zeroes its keys only after its last user.
+        // Packets already in flight under it are dropped, not corrupted: once disposed, Seal returns 0
+        // (the sender skips the packet) and TryOpen returns false; contexts in use are freed when given back.
         keypair.Dispose();
     }
 
