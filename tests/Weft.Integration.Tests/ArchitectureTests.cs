@@ -10,7 +10,9 @@ public sealed class ArchitectureTests
         { "Weft.Core", [] },
         { "Weft.WireGuard", ["Weft.Core"] },
         { "Weft.Policy", ["Weft.Core"] },
-        { "Weft.Control", ["Weft.Core", "Weft.Policy"] },
+        { "Weft.Control", ["Weft.Core", "Weft.Policy", "Weft.Relay"] },
+        { "Weft.Relay", ["Weft.Core"] },
+        { "Weft.Node", ["Weft.Core", "Weft.WireGuard", "Weft.Relay"] },
     };
 
     [Theory]
