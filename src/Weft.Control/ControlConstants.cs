@@ -56,6 +56,9 @@ internal static class ControlConstants
     /// <summary>How long a follow-up registration waits for an admin's approval before answering "still pending".</summary>
     public static readonly TimeSpan RegisterFollowupWait = TimeSpan.FromMinutes(2);
 
+    /// <summary>How long a login URL of an interactive registration waits for an admin; the node asks again after that.</summary>
+    public static readonly TimeSpan PendingRegistrationLifetime = TimeSpan.FromHours(1);
+
     /// <summary>An ephemeral node offline this long is deleted; 30 minutes, Headscale's default.</summary>
     public static readonly TimeSpan DefaultEphemeralTimeout = TimeSpan.FromMinutes(30);
 

@@ -21,7 +21,10 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
     /// <summary>_loadGate serialises loading a tailnet's map; _maps holds the loaded ones.</summary>
     private readonly SemaphoreSlim _loadGate = new(1, 1);
     private readonly ConcurrentDictionary<long, TailnetMap> _maps = new();
-    private readonly ConcurrentDictionary<string, PendingRegistration> _pending = new(StringComparer.Ordinal);
+
+    /// <summary>_approvals wakes follow-ups waiting for a login; _approving holds the ids being approved right now, so two approvals make one node.</summary>
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _approvals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _approving = new(StringComparer.Ordinal);
 
     public IControlStore Store { get; } = store;
 
@@ -258,70 +261,103 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
         return [];
     }
 
-    /// <summary>Remembers an interactive registration until an admin approves it; returns its id for the login URL.</summary>
-    internal PendingRegistration AddPending(string machineKey, RegisterRequest request)
+    /// <summary>
+    /// Remembers an interactive registration in the store until an admin approves it (or it expires), so
+    /// its login URL works after a restart and on every replica; returns it with the id for the URL.
+    /// </summary>
+    internal async Task<PendingRecord> AddPendingAsync(string machineKey, RegisterRequest request, CancellationToken ct)
     {
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var pending = new PendingRegistration(id, machineKey, request);
-        _pending[id] = pending;
+        var now = Time.GetUtcNow();
+        var pending = new PendingRecord(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), machineKey, request.NodeKey, request.HostInfo.Hostname,
+            NetmapBuilder.HostInfoJson(request.HostInfo), request.Ephemeral, DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()),
+            DateTimeOffset.FromUnixTimeMilliseconds((now + ControlConstants.PendingRegistrationLifetime).ToUnixTimeMilliseconds()), NodeId: null);
+        await Store.CreatePendingAsync(pending, ct).ConfigureAwait(false);
         return pending;
     }
 
-    /// <summary>The pending registration with this id, or null.</summary>
-    internal PendingRegistration? GetPending(string id) => _pending.GetValueOrDefault(id);
+    /// <summary>The pending registration with this id while it is usable (approved, or unexpired), or null.</summary>
+    internal async Task<PendingRecord?> GetPendingAsync(string id, CancellationToken ct)
+    {
+        var pending = await Store.GetPendingAsync(id, ct).ConfigureAwait(false);
+        return pending is null || (pending.NodeId is null && pending.Expires <= Time.GetUtcNow()) ? null : pending;
+    }
 
-    /// <summary>An admin approves an interactive registration as <paramref name="user"/>: the node is created and the waiting client answered.</summary>
+    /// <summary>
+    /// Waits until the registration <paramref name="id"/> is approved here (or, with replicas, announced by
+    /// another server), or <paramref name="ct"/> ends. Callers check the store after subscribing, so an
+    /// approval between their check and this wait is not missed.
+    /// </summary>
+    internal Task WaitForApprovalAsync(string id, CancellationToken ct)
+    {
+        var signal = _approvals.GetOrAdd(id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        return signal.Task.WaitAsync(ct);
+    }
+
+    /// <summary>Wakes the follow-ups waiting on <paramref name="id"/>.</summary>
+    internal void SignalApproval(string id)
+    {
+        if (_approvals.TryRemove(id, out var signal))
+        {
+            signal.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// An admin approves an interactive registration as <paramref name="user"/>: the node is created (or, for a
+    /// device that logged in as this user before, renewed) and the waiting client answered. Null when the id
+    /// is unknown, expired, approved already, or being approved by a concurrent call.
+    /// </summary>
     public async Task<NodeRecord?> ApprovePendingAsync(string id, UserRecord user, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(user);
-        // The entry stays so a follow-up that arrives after the approval still gets its answer.
-        if (!_pending.TryGetValue(id, out var pending) || !pending.TryClaim())
+        if (!_approving.TryAdd(id, 0))
         {
             return null;
         }
 
-        var tailnet = await Store.GetTailnetAsync(user.TailnetId, ct).ConfigureAwait(false);
-        var expiry = tailnet!.KeyExpiryDays > 0 ? Time.GetUtcNow().AddDays(tailnet.KeyExpiryDays) : (DateTimeOffset?)null;
-        // A device that logged in as this user before (its key expired, say) keeps its node: identity, name and addresses.
-        var existing = await Store.GetNodeByMachineAsync(user.TailnetId, pending.MachineKey, user.Id, ct).ConfigureAwait(false);
-        NodeRecord node;
-        if (existing is not null)
+        try
         {
-            node = existing with
+            var pending = await GetPendingAsync(id, ct).ConfigureAwait(false);
+            if (pending is null || pending.NodeId is not null)
             {
-                NodeKey = pending.Request.NodeKey,
-                HostInfo = NetmapBuilder.HostInfoJson(pending.Request.HostInfo),
-                KeyExpiry = expiry,
-                Authorized = true,
-                LastSeen = Time.GetUtcNow(),
-            };
-            await UpdateNodeAsync(node, ct).ConfigureAwait(false);
+                return null;
+            }
+
+            var tailnet = await Store.GetTailnetAsync(user.TailnetId, ct).ConfigureAwait(false);
+            var expiry = tailnet!.KeyExpiryDays > 0 ? Time.GetUtcNow().AddDays(tailnet.KeyExpiryDays) : (DateTimeOffset?)null;
+            // A device that logged in as this user before (its key expired, or a crash came between creating
+            // the node and recording the approval) keeps its node: identity, name and addresses.
+            var existing = await Store.GetNodeByMachineAsync(user.TailnetId, pending.MachineKey, user.Id, ct).ConfigureAwait(false);
+            NodeRecord node;
+            if (existing is not null)
+            {
+                node = existing with
+                {
+                    NodeKey = pending.NodeKey,
+                    HostInfo = pending.HostInfo,
+                    KeyExpiry = expiry,
+                    Authorized = true,
+                    LastSeen = Time.GetUtcNow(),
+                };
+                await UpdateNodeAsync(node, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                node = await CreateNodeAsync(new NewNode(user.TailnetId, user.Id, pending.MachineKey, pending.NodeKey, "", pending.Hostname,
+                    pending.HostInfo, [], expiry, pending.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
+            }
+
+            if (!await Store.CompletePendingAsync(id, node.Id, ct).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            SignalApproval(id);
+            return node;
         }
-        else
+        finally
         {
-            node = await CreateNodeAsync(new NewNode(user.TailnetId, user.Id, pending.MachineKey, pending.Request.NodeKey, "", pending.Request.HostInfo.Hostname,
-                NetmapBuilder.HostInfoJson(pending.Request.HostInfo), [], expiry, pending.Request.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
+            _approving.TryRemove(id, out _);
         }
-
-        pending.Approved.TrySetResult((node, user));
-        return node;
     }
-}
-
-/// <summary>An interactive registration waiting for an admin; <see cref="Approved"/> completes when one approves it.</summary>
-internal sealed class PendingRegistration(string id, string machineKey, RegisterRequest request)
-{
-    public string Id { get; } = id;
-
-    public string MachineKey { get; } = machineKey;
-
-    public RegisterRequest Request { get; } = request;
-
-    public TaskCompletionSource<(NodeRecord Node, UserRecord User)> Approved { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>_claimed is 1 once an admin approved; set with Interlocked so two approvals create one node.</summary>
-    private int _claimed;
-
-    /// <summary>True for the first caller only.</summary>
-    public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
 }

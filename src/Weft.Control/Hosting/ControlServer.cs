@@ -92,7 +92,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         });
         var serverPublic = Curve25519.PublicKey(serverKey);
         app.MapGet(ControlProtocol.KeyPath, () => Results.Text(serverPublic.ToHex()));
-        app.MapGet("/register/{id}", (string id) => service.GetPending(id) is not { Approved.Task.IsCompleted: false }
+        app.MapGet("/register/{id}", async (string id, CancellationToken c) => await service.GetPendingAsync(id, c).ConfigureAwait(false) is not { NodeId: null }
             ? Results.Problem(statusCode: 404, detail: "unknown or already approved login")
             : Results.Text($"An admin approves this device with POST /api/v2/tailnet/-/registrations/{id}/approve\n"));
         app.Map(ControlProtocol.Path, async (HttpContext http) =>

@@ -57,7 +57,7 @@ internal sealed class Registrar(ControlService service, string baseUrl, Registra
             return await FollowupAsync(request.Followup, machineKey, ct).ConfigureAwait(false);
         }
 
-        var pending = service.AddPending(machineKey, request);
+        var pending = await service.AddPendingAsync(machineKey, request, ct).ConfigureAwait(false);
         return new RegisterResponse { AuthUrl = $"{baseUrl.TrimEnd('/')}/register/{pending.Id}" };
     }
 
@@ -102,23 +102,38 @@ internal sealed class Registrar(ControlService service, string baseUrl, Registra
     private async Task<RegisterResponse> FollowupAsync(string url, string machineKey, CancellationToken ct)
     {
         var id = url[(url.LastIndexOf('/') + 1)..];
-        var pending = service.GetPending(id);
-        if (pending is null || pending.MachineKey != machineKey)
-        {
-            return new RegisterResponse { Error = "login URL unknown or already used" };
-        }
-
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
         wait.CancelAfter(ControlConstants.RegisterFollowupWait);
-        try
+        // Subscribed before reading the store, so an approval in between still wakes this wait.
+        var approved = service.WaitForApprovalAsync(id, wait.Token);
+        var pending = await service.GetPendingAsync(id, ct).ConfigureAwait(false);
+        if (pending is null || pending.MachineKey != machineKey)
         {
-            var (node, user) = await pending.Approved.Task.WaitAsync(wait.Token).ConfigureAwait(false);
-            return new RegisterResponse { Authorized = true, KeyExpiry = node.KeyExpiry, Login = user.Login };
+            return new RegisterResponse { Error = "login URL unknown, expired or already used" };
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+
+        if (pending.NodeId is null)
         {
-            return new RegisterResponse { AuthUrl = url };
+            try
+            {
+                await approved.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return new RegisterResponse { AuthUrl = url };
+            }
+
+            pending = await service.GetPendingAsync(id, ct).ConfigureAwait(false);
         }
+
+        // The pending row goes with its node, so a deleted node reads as an unknown login.
+        var node = pending?.NodeId is { } nodeId ? await service.Store.GetNodeAsync(nodeId, ct).ConfigureAwait(false) : null;
+        if (node is null)
+        {
+            return new RegisterResponse { Error = "login URL unknown, expired or already used" };
+        }
+
+        return new RegisterResponse { Authorized = true, KeyExpiry = node.KeyExpiry, Login = await LoginOfAsync(node, ct).ConfigureAwait(false) };
     }
 
     private async Task<string?> LoginOfAsync(NodeRecord node, CancellationToken ct) =>

@@ -98,4 +98,13 @@ public interface IControlStore : IAsyncDisposable
 
     /// <summary>Replaces a node's advertised and approved routes; false if the node does not exist.</summary>
     Task<bool> SetRoutesAsync(long nodeId, NodeRoutes routes, CancellationToken ct = default);
+
+    /// <summary>Remembers an interactive registration; expired ones are dropped in the same transaction.</summary>
+    Task CreatePendingAsync(PendingRecord pending, CancellationToken ct = default);
+
+    /// <summary>One pending registration (approved or not, expired or not), or null.</summary>
+    Task<PendingRecord?> GetPendingAsync(string id, CancellationToken ct = default);
+
+    /// <summary>Records that a pending registration became <paramref name="nodeId"/>; false if it is gone or was approved already.</summary>
+    Task<bool> CompletePendingAsync(string id, long nodeId, CancellationToken ct = default);
 }

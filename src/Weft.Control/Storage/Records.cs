@@ -97,3 +97,20 @@ public sealed record NodeRoutes(IReadOnlyList<string> Advertised, IReadOnlyList<
 {
     public static NodeRoutes None { get; } = new([], []);
 }
+
+/// <summary>
+/// An interactive registration waiting for an admin, kept in the store so its login URL survives a restart
+/// and any replica can approve it. <see cref="NodeId"/> is set once approved.
+/// </summary>
+/// <param name="Id">The random id in the login URL.</param>
+/// <param name="HostInfo">Host info as the node reported it (JSON text).</param>
+public sealed record PendingRecord(
+    string Id,
+    string MachineKey,
+    string NodeKey,
+    string Hostname,
+    string HostInfo,
+    bool Ephemeral,
+    DateTimeOffset Created,
+    DateTimeOffset Expires,
+    long? NodeId);

@@ -56,5 +56,12 @@ internal static class Schema
             advertised TEXT NOT NULL, approved TEXT NOT NULL);
         CREATE INDEX api_keys_tailnet ON api_keys (tailnet_id, id);
         """,
+        """
+        CREATE TABLE pending_registrations (
+            id TEXT PRIMARY KEY, machine_key TEXT NOT NULL, node_key TEXT NOT NULL, hostname TEXT NOT NULL,
+            hostinfo TEXT NOT NULL, ephemeral INTEGER NOT NULL, created BIGINT NOT NULL, expires BIGINT NOT NULL,
+            node_id BIGINT NULL REFERENCES nodes(id) ON DELETE CASCADE);
+        CREATE INDEX pending_registrations_expires ON pending_registrations (expires);
+        """,
     ];
 }

@@ -10,7 +10,8 @@ namespace Weft.Control.Tests.Server;
 /// <summary>A real server on 127.0.0.1 with a random port and a temporary data dir, plus helpers to act as nodes and admins.</summary>
 internal sealed class TestControlServer : IAsyncDisposable
 {
-    private readonly TempDir _dir;
+    /// <summary>The data directory; null once handed to the server of a restart.</summary>
+    private TempDir? _dir;
 
     private TestControlServer(TempDir dir, ControlServer server, string ownerKey)
     {
@@ -28,9 +29,20 @@ internal sealed class TestControlServer : IAsyncDisposable
 
     public IControlStore Store => Server.Service.Store;
 
-    public static async Task<TestControlServer> StartAsync(CancellationToken ct, Action<ControlServerOptions>? configure = null)
+    public static Task<TestControlServer> StartAsync(CancellationToken ct, Action<ControlServerOptions>? configure = null) =>
+        StartAsync(new TempDir(), ct, configure);
+
+    /// <summary>Stops this server and starts a new one on the same data directory; use only the returned one afterwards.</summary>
+    public async Task<TestControlServer> RestartAsync(CancellationToken ct, Action<ControlServerOptions>? configure = null)
     {
-        var dir = new TempDir();
+        var dir = _dir!;
+        _dir = null;
+        await DisposeAsync();
+        return await StartAsync(dir, ct, configure);
+    }
+
+    private static async Task<TestControlServer> StartAsync(TempDir dir, CancellationToken ct, Action<ControlServerOptions>? configure)
+    {
         var options = new ControlServerOptions { DataDir = dir.Path, Listen = "http://127.0.0.1:0" };
         configure?.Invoke(options);
         var server = await ControlServer.StartAsync(options, ct: ct);
@@ -73,7 +85,7 @@ internal sealed class TestControlServer : IAsyncDisposable
     {
         Http.Dispose();
         await Server.DisposeAsync();
-        _dir.Dispose();
+        _dir?.Dispose();
     }
 }
 
@@ -92,12 +104,16 @@ internal sealed class TestNode : IAsyncDisposable
 
     public MapResponse? FullMap { get; private set; }
 
-    public static async Task<TestNode> ConnectAsync(TestControlServer server, CancellationToken ct)
+    /// <summary>The machine's private key, kept so the same device can connect again (after a restart, say).</summary>
+    public Key32 MachinePrivate { get; private init; }
+
+    /// <summary>Connects as a new device, or as the device <paramref name="machine"/> with node key <paramref name="nodeKey"/>.</summary>
+    public static async Task<TestNode> ConnectAsync(TestControlServer server, CancellationToken ct, Key32? machine = null, string? nodeKey = null)
     {
-        var machine = Curve25519.GeneratePrivateKey();
+        var machinePrivate = machine ?? Curve25519.GeneratePrivateKey();
         var serverKey = await ControlClient.FetchServerKeyAsync(server.Http, server.Server.Address, ct);
-        var client = await ControlClient.ConnectAsync(server.Server.Address, machine, serverKey, ct);
-        return new TestNode(client, new NodePublic(Curve25519.PublicKey(Curve25519.GeneratePrivateKey())).ToString());
+        var client = await ControlClient.ConnectAsync(server.Server.Address, machinePrivate, serverKey, ct);
+        return new TestNode(client, nodeKey ?? new NodePublic(Curve25519.PublicKey(Curve25519.GeneratePrivateKey())).ToString()) { MachinePrivate = machinePrivate };
     }
 
     public Task<RegisterResponse> RegisterAsync(string? authKey, string hostname, CancellationToken ct, string? followup = null) =>

@@ -9,7 +9,7 @@ namespace Weft.Control.Tests.Storage;
 /// fresh empty database per test and opens stores on it; opening a second store on the same database
 /// stands for a restart, or for another server replica when both stay open.
 /// </summary>
-public abstract class ControlStoreContractTests : IAsyncLifetime
+public abstract partial class ControlStoreContractTests : IAsyncLifetime
 {
     protected static readonly DateTimeOffset Now = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
