@@ -66,6 +66,9 @@ public sealed partial class Device : IDisposable
     private volatile bool _disposed;
     private long _underLoadUntil;
 
+    // Read once per batch by the data path; swapped whole, so no lock.
+    private volatile IPacketFilter? _packetFilter;
+
     public Device(ITun tun, IBind bind, DeviceOptions options, ILogger logger)
     {
         _tun = tun;
@@ -105,6 +108,16 @@ public sealed partial class Device : IDisposable
 
     /// <summary>The public key of the device's private key, if one is set.</summary>
     public Key32? PublicKey => _identity?.PublicKey;
+
+    /// <summary>
+    /// Decides which packets pass: outbound ones after routing and before encryption, inbound ones after the
+    /// cryptokey-routing check and before the TUN write. Null (the default) passes everything.
+    /// </summary>
+    public IPacketFilter? PacketFilter
+    {
+        get => _packetFilter;
+        set => _packetFilter = value;
+    }
 
     internal TimeProvider Time { get; }
 

@@ -20,6 +20,8 @@ public sealed class DeviceStats
     internal long _stagedDropped;
     internal long _handshakesCompleted;
     internal long _invalidInnerPacket;
+    internal long _filteredInbound;
+    internal long _filteredOutbound;
 
     /// <summary>Datagrams of unknown type or wrong length, and TUN packets too short to route.</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
@@ -41,6 +43,12 @@ public sealed class DeviceStats
 
     /// <summary>Decrypted packets that are not a well-formed IPv4 or IPv6 packet.</summary>
     public long InvalidInnerPacket => Interlocked.Read(ref _invalidInnerPacket);
+
+    /// <summary>Decrypted packets the packet filter refused (never written to the TUN).</summary>
+    public long FilteredInbound => Interlocked.Read(ref _filteredInbound);
+
+    /// <summary>TUN packets the packet filter refused (never encrypted or sent).</summary>
+    public long FilteredOutbound => Interlocked.Read(ref _filteredOutbound);
 
     /// <summary>TUN packets whose destination matches no peer's allowed IPs.</summary>
     public long NoRoute => Interlocked.Read(ref _noRoute);
@@ -74,7 +82,8 @@ public sealed class DeviceStats
 
     public override string ToString() =>
         $"malformed={Malformed} unknown-index={UnknownIndex} expired-keypair={ExpiredKeypair} decrypt-failed={DecryptFailed} " +
-        $"replayed={Replayed} not-allowed-source={NotAllowedSource} invalid-inner={InvalidInnerPacket} no-route={NoRoute} " +
+        $"replayed={Replayed} not-allowed-source={NotAllowedSource} invalid-inner={InvalidInnerPacket} filtered-in={FilteredInbound} " +
+        $"filtered-out={FilteredOutbound} no-route={NoRoute} " +
         $"no-endpoint={NoEndpoint} handshake-queue-full={HandshakeQueueFull} handshake-rejected={HandshakeRejected} " +
         $"mac1-failed={HandshakeMac1Failed} rate-limited={RateLimited} cookie-replies-sent={CookieRepliesSent} " +
         $"cookie-replies-accepted={CookieRepliesAccepted} staged-dropped={StagedDropped} handshakes={HandshakesCompleted}";

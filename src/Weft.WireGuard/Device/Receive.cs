@@ -4,7 +4,7 @@ using Weft.WireGuard.Noise;
 
 namespace Weft.WireGuard;
 
-// Inbound: UDP → classify → handshake queue, or per-keypair batch → crypto workers → in-order writer → TUN.
+// Inbound: UDP → classify → handshake queue, or per-keypair batch → crypto workers → in-order writer → packet filter → TUN.
 public sealed partial class Device
 {
     /// <summary>Reads datagrams, sends handshake messages to the handshake thread and transport messages to be decrypted.</summary>
@@ -146,7 +146,7 @@ public sealed partial class Device
 
     /// <summary>
     /// Takes decrypted batches in arrival order: replay check, inner-packet checks, cryptokey routing on
-    /// the source address, session confirmation, roaming, timers; then one TUN write per batch.
+    /// the source address, the packet filter, session confirmation, roaming, timers; then one TUN write per batch.
     /// </summary>
     private void RoutineWriteInOrder()
     {
@@ -171,6 +171,7 @@ public sealed partial class Device
         {
             var peer = batch.Peer!;
             var keypair = batch.Keypair!;
+            var filter = _packetFilter;
             var write = 0;
             var authenticated = false;
             var data = false;
@@ -201,7 +202,13 @@ public sealed partial class Device
                 {
                     continue;
                 }
+                // A data packet for WireGuard's timers even when the filter refuses it: the session is alive.
                 data = true;
+                if (filter is not null && !filter.AllowInbound(packet[..ipLength]))
+                {
+                    Interlocked.Increment(ref Stats._filteredInbound);
+                    continue;
+                }
                 writeBuffers[write] = batch.Buffers[i];
                 writeSizes[write] = ipLength;
                 write++;

@@ -2,7 +2,7 @@ using Weft.WireGuard.Noise;
 
 namespace Weft.WireGuard;
 
-// Outbound: TUN → allowed-IPs lookup → per-peer batch with counters → crypto workers → in-order sender → UDP.
+// Outbound: TUN → allowed-IPs lookup → packet filter → per-peer batch with counters → crypto workers → in-order sender → UDP.
 public sealed partial class Device
 {
     /// <summary>Reads packets from the TUN, routes each to its peer and queues one batch per peer.</summary>
@@ -21,11 +21,19 @@ public sealed partial class Device
                 Log.TunClosed(_logger, _tun.Name);
                 break;
             }
+            var filter = _packetFilter;
             for (var i = 0; i < count; i++)
             {
-                var peer = Route(buffers[i].AsSpan(Constants.MessageOffset, sizes[i]));
+                var packet = buffers[i].AsSpan(Constants.MessageOffset, sizes[i]);
+                var peer = Route(packet);
                 if (peer is null)
                 {
+                    continue;
+                }
+                // After routing, so packets no peer would take never reach (or create state in) the filter.
+                if (filter is not null && !filter.AllowOutbound(packet))
+                {
+                    Interlocked.Increment(ref Stats._filteredOutbound);
                     continue;
                 }
                 var batch = peer.Building;
