@@ -1,0 +1,91 @@
+using Weft.Lab;
+using Weft.Node.LocalApi;
+
+namespace Weft.Integration.Tests.Tailnet;
+
+/// <summary>Key expiry and re-auth, restarts of daemons and of the control server, ephemeral nodes.</summary>
+public sealed class TailnetLifecycleTests
+{
+    [Fact]
+    public async Task KeyExpiry_DropsNodeFromPeers_ReauthRestoresItWithTheSameIp()
+    {
+        await using var tailnet = await TailnetLab.StartAsync();
+        var key = await tailnet.AuthKeyAsync();
+        var a = await tailnet.AddNodeAsync("alpha", key);
+        var b = await tailnet.AddNodeAsync("bravo", key);
+        await tailnet.WaitForFullMeshAsync();
+        var ipA = await a.IPv4Async();
+
+        await tailnet.Admin.ExpireDeviceAsync((await tailnet.DeviceAsync("alpha")).Id, TestContext.Current.CancellationToken);
+        await b.WaitForStatusAsync(s => s.Peers.All(p => p.Name != "alpha"), "bravo drops expired alpha");
+        await a.WaitForStatusAsync(s => s.BackendState == BackendState.NeedsLogin, "alpha learns its key expired");
+
+        var up = await a.CliAsync(["up", "--force-reauth", "--auth-key", key, "--timeout", "60s"]);
+        Assert.True(up.Succeeded, up.StandardOutput + up.StandardError);
+        await b.WaitForStatusAsync(s => s.Peers.Any(p => p.Name == "alpha"), "bravo sees alpha again");
+        Assert.Equal(ipA, await a.IPv4Async());
+        Assert.True((await Ping.RunAsync(b.Namespace, ipA, count: 3)).Received > 0);
+    }
+
+    [Fact]
+    public async Task DaemonRestart_GracefulAndKill9_KeepsIdentityAndIps_AndTrafficResumes()
+    {
+        await using var tailnet = await TailnetLab.StartAsync();
+        var key = await tailnet.AuthKeyAsync();
+        var a = await tailnet.AddNodeAsync("alpha", key);
+        var b = await tailnet.AddNodeAsync("bravo", key);
+        await tailnet.WaitForFullMeshAsync();
+        var before = (await a.StatusJsonAsync()).Self!;
+        var ipA = before.Addresses[0];
+
+        await a.Daemon.RestartAsync();
+        var afterRestart = (await a.WaitForStatusAsync(s => s.BackendState == BackendState.Running && s.Peers.Any(p => p.Name == "bravo"), "alpha runs again")).Self!;
+        Assert.Equal(before.Id, afterRestart.Id);
+        Assert.Equal(before.Addresses, afterRestart.Addresses);
+        Assert.True((await Ping.RunAsync(b.Namespace, ipA, count: 3)).Received > 0, "traffic after a graceful restart");
+
+        await a.Daemon.KillAsync();
+        await a.Daemon.RestartAsync();
+        var afterKill = (await a.WaitForStatusAsync(s => s.BackendState == BackendState.Running && s.Peers.Any(p => p.Name == "bravo"), "alpha runs after kill -9")).Self!;
+        Assert.Equal(before.Id, afterKill.Id);
+        Assert.Equal(before.Addresses, afterKill.Addresses);
+        Assert.True((await Ping.RunAsync(b.Namespace, ipA, count: 3)).Received > 0, "traffic after kill -9 and restart");
+        Assert.Single((await tailnet.Admin.ListDevicesAsync(TestContext.Current.CancellationToken)).Devices, d => d.Hostname == "alpha");
+    }
+
+    [Fact]
+    public async Task ControlRestart_DataPlaneKeepsWorking_AndNodesReconnectWithTheSameIps()
+    {
+        await using var tailnet = await TailnetLab.StartAsync();
+        var key = await tailnet.AuthKeyAsync();
+        var a = await tailnet.AddNodeAsync("alpha", key);
+        var b = await tailnet.AddNodeAsync("bravo", key);
+        await tailnet.WaitForFullMeshAsync();
+        var (ipA, ipB) = (await a.IPv4Async(), await b.IPv4Async());
+
+        await tailnet.Control.StopAsync();
+        Assert.True((await Ping.RunAsync(a.Namespace, ipB, count: 3)).Received > 0, "the last netmap carries traffic while control is down");
+
+        await tailnet.Control.RestartAsync();
+        // A node joining after the restart proves both old nodes are back on the map stream.
+        var c = await tailnet.AddNodeAsync("charlie", key);
+        await tailnet.WaitForFullMeshAsync();
+        Assert.Equal(ipA, await a.IPv4Async());
+        Assert.Equal(ipB, await b.IPv4Async());
+        Assert.True((await Ping.RunAsync(c.Namespace, ipA, count: 3)).Received > 0);
+        Assert.True((await Ping.RunAsync(b.Namespace, ipA, count: 3)).Received > 0);
+    }
+
+    [Fact]
+    public async Task EphemeralNode_VanishesFromPeers_AfterGoingOffline()
+    {
+        await using var tailnet = await TailnetLab.StartAsync(ephemeralTimeoutSeconds: 3);
+        var a = await tailnet.AddNodeAsync("alpha", await tailnet.AuthKeyAsync());
+        var e = await tailnet.AddNodeAsync("echo", await tailnet.AuthKeyAsync(ephemeral: true));
+        await tailnet.WaitForFullMeshAsync();
+
+        await e.Daemon.KillAsync();
+        await a.WaitForStatusAsync(s => s.Peers.All(p => p.Name != "echo"), "alpha forgets ephemeral echo");
+        Assert.DoesNotContain((await tailnet.Admin.ListDevicesAsync(TestContext.Current.CancellationToken)).Devices, d => d.Hostname == "echo");
+    }
+}

@@ -1,0 +1,69 @@
+using Weft.Lab;
+
+namespace Weft.Integration.Tests.Tailnet;
+
+/// <summary>Control plus three daemons: every node reaches every other by tailnet IP and by MagicDNS name.</summary>
+public sealed class TailnetReachabilityTests
+{
+    private static readonly string[] Names = ["alpha", "bravo", "charlie"];
+
+    [Fact]
+    public async Task ThreeNodes_PingEachOtherByIp()
+    {
+        await using var tailnet = await TailnetLab.StartAsync();
+        var key = await tailnet.AuthKeyAsync();
+        foreach (var name in Names)
+        {
+            await tailnet.AddNodeAsync(name, key);
+        }
+
+        await tailnet.WaitForFullMeshAsync();
+
+        foreach (var from in tailnet.Nodes)
+        {
+            foreach (var to in tailnet.Nodes.Where(n => n != from))
+            {
+                var ip = await to.IPv4Async();
+                var ping = await Ping.RunAsync(from.Namespace, ip, count: 3);
+                Assert.True(ping.Received > 0, $"{from.Hostname} -> {to.Hostname} ({ip}): {ping.Output}");
+            }
+        }
+
+        // After traffic, status names a direct path and a handshake for the peer that was pinged.
+        var status = await tailnet.Nodes[0].StatusJsonAsync();
+        var peer = status.Peers.Single(p => p.Name == "bravo");
+        Assert.True(peer.Online);
+        Assert.StartsWith("direct ", peer.Path, StringComparison.Ordinal);
+        Assert.NotNull(peer.LastHandshake);
+        Assert.True(peer.TxBytes > 0 && peer.RxBytes > 0, $"rx {peer.RxBytes} tx {peer.TxBytes}");
+    }
+
+    [Fact]
+    public async Task ThreeNodes_ResolveEachOtherByMagicDnsName_WithDigAndGetent()
+    {
+        await using var tailnet = await TailnetLab.StartAsync();
+        var key = await tailnet.AuthKeyAsync();
+        foreach (var name in Names)
+        {
+            await tailnet.AddNodeAsync(name, key, acceptDns: true);
+        }
+
+        await tailnet.WaitForFullMeshAsync();
+        var domain = (await tailnet.Nodes[0].StatusJsonAsync()).TailnetDomain;
+        Assert.False(string.IsNullOrEmpty(domain), "status names no tailnet domain");
+
+        foreach (var from in tailnet.Nodes)
+        {
+            foreach (var to in tailnet.Nodes.Where(n => n != from))
+            {
+                var ip = await to.IPv4Async();
+                Assert.Equal([ip], await TailnetProbes.DigAsync(from.Namespace, $"{to.Hostname}.{domain}"));
+                Assert.Contains(ip, await TailnetProbes.GetentAsync(from.Namespace, $"{to.Hostname}.{domain}"));
+                // The bare name resolves through the search domain MagicDNS put into resolv.conf.
+                Assert.Contains(ip, await TailnetProbes.GetentAsync(from.Namespace, to.Hostname));
+                var ping = await Ping.RunAsync(from.Namespace, $"{to.Hostname}.{domain}", count: 2);
+                Assert.True(ping.Received > 0, $"{from.Hostname} -> {to.Hostname}.{domain}: {ping.Output}");
+            }
+        }
+    }
+}
