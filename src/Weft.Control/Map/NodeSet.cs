@@ -88,6 +88,18 @@ internal sealed class NodeSet(NodeSlots slots) : IEnumerable<long>
         Count = count;
     }
 
+    /// <summary>How many nodes of this set <paramref name="other"/> (same slots) lacks.</summary>
+    public int CountExcept(NodeSet other)
+    {
+        var count = 0;
+        for (var i = 0; i < _bits.Length; i++)
+        {
+            count += BitOperations.PopCount(i < other._bits.Length ? _bits[i] & ~other._bits[i] : _bits[i]);
+        }
+
+        return count;
+    }
+
     public void Clear()
     {
         Array.Clear(_bits);

@@ -16,6 +16,13 @@ internal sealed class PendingDelta
     private readonly Dictionary<long, Node> _changed = [];
     private readonly List<long> _changedOrder = [];
     private readonly HashSet<long> _removed = [];
+
+    /// <summary>
+    /// A long removal list (a policy edit's) kept as it came while nothing else names peers: every session gets
+    /// one at once, and hashing 10,000 ids in each of 10,000 sessions took gigabytes. Moved into _removed as
+    /// soon as a later delta needs per-id merging. Its ids are distinct (they come from a node set).
+    /// </summary>
+    private IReadOnlyList<long>? _removedBulk;
     private readonly Dictionary<long, PeerPatch> _patched = [];
     private readonly List<long> _patchedOrder = [];
     private readonly Dictionary<long, UserProfile> _profiles = [];
@@ -28,7 +35,7 @@ internal sealed class PendingDelta
     public bool IsEmpty { get; private set; } = true;
 
     /// <summary>Peer entries waiting (changed, removed and patched); what the session's bound counts.</summary>
-    public int PeerEntries => _changed.Count + _removed.Count + _patched.Count;
+    public int PeerEntries => _changed.Count + _removed.Count + (_removedBulk?.Count ?? 0) + _patched.Count;
 
     /// <summary>Folds <paramref name="r"/> in after everything merged so far; the result means the same as sending both in order.</summary>
     public void Merge(MapResponse r)
@@ -40,8 +47,13 @@ internal sealed class PendingDelta
             _self = self;
         }
 
-        if (r.PeersRemoved is { } removed)
+        if (r.PeersRemoved is { Count: > TrimAbove } bulk && _removedBulk is null && _removed.Count == 0 && _changed.Count == 0 && _patched.Count == 0)
         {
+            _removedBulk = bulk;
+        }
+        else if (r.PeersRemoved is { } removed)
+        {
+            SpillBulk();
             foreach (var id in removed)
             {
                 // A removal supersedes a description or patch queued before it.
@@ -53,6 +65,7 @@ internal sealed class PendingDelta
 
         if (r.PeersChanged is { } changed)
         {
+            SpillBulk();
             foreach (var n in changed)
             {
                 // A later full description carries every earlier patch's fields: the patches are dropped.
@@ -69,6 +82,7 @@ internal sealed class PendingDelta
 
         if (r.PeersPatched is { } patches)
         {
+            // A patch to a removed peer stays queued behind its removal, as it does for a hashed removal.
             foreach (var p in patches)
             {
                 if (_patched.TryGetValue(p.Id, out var earlier))
@@ -114,7 +128,7 @@ internal sealed class PendingDelta
     {
         var changed = Ordered(_changedOrder, _changed);
         var patched = Ordered(_patchedOrder, _patched);
-        List<long>? removed = _removed.Count > 0 ? [.. _removed] : null;
+        var removed = _removedBulk ?? (_removed.Count > 0 ? [.. _removed] : null);
         List<UserProfile>? profiles = _profiles.Count > 0 ? [.. _profiles.Values] : null;
         var hasContent = _self is not null || changed is not null || removed is not null || patched is not null || _filter is not null || _dns is not null || profiles is not null;
         var response = new MapResponse
@@ -138,12 +152,23 @@ internal sealed class PendingDelta
         Reset(_patched);
         Reset(_patchedOrder);
         Reset(_profiles);
+        _removedBulk = null;
         _self = null;
         _filter = null;
         _dns = null;
         _keepAlive = false;
         IsEmpty = true;
         return response;
+    }
+
+    /// <summary>Moves a kept removal list into the hashed table before a delta that merges per id.</summary>
+    private void SpillBulk()
+    {
+        if (_removedBulk is { } bulk)
+        {
+            _removedBulk = null;
+            _removed.UnionWith(bulk);
+        }
     }
 
     private static void Reset<T>(Dictionary<long, T> d)

@@ -107,16 +107,7 @@ internal sealed class TailnetMap : IDisposable
             }
         }
 
-        foreach (var e in _nodes.Values)
-        {
-            foreach (var o in _nodes.Values)
-            {
-                if (o.Record.Id != e.Record.Id && _policy.CanSee(e.Policy, o.Policy))
-                {
-                    e.Visible.Add(o.Record.Id);
-                }
-            }
-        }
+        ComputeAllVisibilityLocked();
     }
 
     /// <summary>True when the node belongs in peers' maps at <paramref name="now"/>.</summary>
@@ -256,6 +247,15 @@ internal sealed class TailnetMap : IDisposable
         lock (_gate)
         {
             return _nodes.ContainsKey(nodeId);
+        }
+    }
+
+    /// <summary>The ids of the nodes in the map, for a resync that must drop the ones deleted elsewhere.</summary>
+    public List<long> NodeIds()
+    {
+        lock (_gate)
+        {
+            return [.. _nodes.Keys];
         }
     }
 
@@ -418,17 +418,7 @@ internal sealed class TailnetMap : IDisposable
                 }
             }
 
-            foreach (var e in _nodes.Values)
-            {
-                foreach (var o in _nodes.Values)
-                {
-                    if (o.Record.Id != e.Record.Id && _policy.CanSee(e.Policy, o.Policy))
-                    {
-                        e.Visible.Add(o.Record.Id);
-                    }
-                }
-            }
-
+            ComputeAllVisibilityLocked();
             foreach (var (id, session) in _sessions)
             {
                 var e = _nodes[id];
@@ -610,6 +600,30 @@ internal sealed class TailnetMap : IDisposable
 
         // No set holds the node any more (visibility is symmetric and every peer dropped it above).
         _slots.Release(nodeId);
+    }
+
+    /// <summary>
+    /// Fills every node's visibility set from scratch (the sets start empty; caller holds _gate). Visibility is
+    /// symmetric, so each pair is asked once: half the policy evaluations of asking per node, which at 10,000
+    /// nodes is 50 million instead of 100 million.
+    /// </summary>
+    private void ComputeAllVisibilityLocked()
+    {
+        var entries = new Entry[_nodes.Count];
+        _nodes.Values.CopyTo(entries, 0);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var e = entries[i];
+            for (var j = i + 1; j < entries.Length; j++)
+            {
+                var o = entries[j];
+                if (_policy.CanSee(e.Policy, o.Policy))
+                {
+                    e.Visible.Add(o.Record.Id);
+                    o.Visible.Add(e.Record.Id);
+                }
+            }
+        }
     }
 
     // Caller holds _gate.
@@ -807,21 +821,30 @@ internal sealed class TailnetMap : IDisposable
     /// <summary>The delta for a node's own session after its visibility may have changed (caller holds _gate).</summary>
     private MapResponse SelfDeltaLocked(Entry e, NodeSet before, bool recompile, bool includeSelf = true)
     {
-        List<Node>? added = null;
-        List<long>? removed = null;
-        foreach (var id in e.Visible)
+        // Sized exactly: after a policy edit every session holds these lists until its writer takes them.
+        var addedCount = e.Visible.CountExcept(before);
+        var removedCount = before.CountExcept(e.Visible);
+        List<Node>? added = addedCount > 0 ? new(addedCount) : null;
+        List<long>? removed = removedCount > 0 ? new(removedCount) : null;
+        if (added is not null)
         {
-            if (!before.Contains(id))
+            foreach (var id in e.Visible)
             {
-                (added ??= []).Add(Wire(_nodes[id]));
+                if (!before.Contains(id))
+                {
+                    added.Add(Wire(_nodes[id]));
+                }
             }
         }
 
-        foreach (var id in before)
+        if (removed is not null)
         {
-            if (!e.Visible.Contains(id))
+            foreach (var id in before)
             {
-                (removed ??= []).Add(id);
+                if (!e.Visible.Contains(id))
+                {
+                    removed.Add(id);
+                }
             }
         }
 

@@ -15,6 +15,19 @@ namespace Weft.Control.Protocol;
 /// </summary>
 internal sealed partial class ControlConnection(ControlService service, Registrar registrar, Key32 serverKey, ILogger logger)
 {
+    /// <summary>
+    /// Full maps being built and sent at once, across all connections. A full map of 10,000 nodes is about
+    /// 6 MB, held three times over while it is written, encrypted and framed; 64 nodes joining at once held
+    /// over a GiB. Building them one or two at a time costs no throughput: it is CPU work on a few cores.
+    /// </summary>
+    private static readonly SemaphoreSlim FullMaps = new(2, 2);
+
+    /// <summary>
+    /// How long a node waits for <see cref="FullMaps"/> before it goes ahead anyway: a peer that reads its map
+    /// slowly holds its turn while it does, and must not stall every other node's join.
+    /// </summary>
+    private static readonly TimeSpan FullMapWait = TimeSpan.FromSeconds(5);
+
     public async Task RunAsync(Stream stream, Func<Task> closeOutput, CancellationToken ct)
     {
         ControlChannel channel;
@@ -77,14 +90,26 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                     {
                         map = await service.MapAsync(node.TailnetId, stop.Token).ConfigureAwait(false);
                         session = new MapSession(node.Id);
-                        var full = map.Attach(session);
-                        if (full is null)
+                        var gated = await FullMaps.WaitAsync(FullMapWait, stop.Token).ConfigureAwait(false);
+                        try
                         {
-                            await SendAsync(channel, new ServerMessage { Error = "node is not authorized or its key expired" }, stop.Token).ConfigureAwait(false);
-                            break;
+                            var full = map.Attach(session);
+                            if (full is null)
+                            {
+                                await SendAsync(channel, new ServerMessage { Error = "node is not authorized or its key expired" }, stop.Token).ConfigureAwait(false);
+                                break;
+                            }
+
+                            await SendMapAsync(channel, full, stop.Token).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (gated)
+                            {
+                                FullMaps.Release();
+                            }
                         }
 
-                        await SendAsync(channel, new ServerMessage { Map = full }, stop.Token).ConfigureAwait(false);
                         writer = PumpAsync(channel, session, closeOutput, stop);
                     }
                 }
@@ -133,7 +158,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
             using var keepAlive = service.Time.CreateTimer(_ => session.Enqueue(new MapResponse { KeepAlive = true }), null, ControlConstants.MapKeepAlive, ControlConstants.MapKeepAlive);
             await foreach (var response in session.Outbox.ReadAllAsync(stop.Token).ConfigureAwait(false))
             {
-                await SendAsync(channel, new ServerMessage { Map = response }, stop.Token).ConfigureAwait(false);
+                await SendMapAsync(channel, response, stop.Token).ConfigureAwait(false);
             }
 
             ended = true;
@@ -155,6 +180,14 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                 await stop.CancelAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Sends one map frame written from the nodes' shared JSON (see <see cref="MapFrame"/>).</summary>
+    private static async Task SendMapAsync(ControlChannel channel, MapResponse response, CancellationToken ct)
+    {
+        using var buffer = new FrameBuffer(MapFrame.EstimateSize(response));
+        MapFrame.Write(buffer, response);
+        await channel.SendAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
     }
 
     private static Task SendAsync(ControlChannel channel, ServerMessage message, CancellationToken ct) =>

@@ -158,4 +158,43 @@ public sealed class MapSessionTests
         session.Enqueue(new MapResponse { PeersRemoved = [4] });
         Assert.Equal([4L], (await waiting).PeersRemoved!);
     }
+
+    [Fact]
+    public void Enqueue_LongRemovalAlone_IsTakenWhole()
+    {
+        var session = new MapSession(1);
+        var ids = Enumerable.Range(2, 100).Select(i => (long)i).ToList();
+        session.Enqueue(new MapResponse { PeersRemoved = ids });
+
+        Assert.Equal(100, session.PendingPeerEntries);
+        Assert.True(session.Outbox.TryRead(out var taken));
+        Assert.Equal(ids, taken.PeersRemoved);
+    }
+
+    [Fact]
+    public void Enqueue_ChangeAfterALongRemoval_TakesThatPeerOutOfTheRemoval()
+    {
+        var session = new MapSession(1);
+        session.Enqueue(new MapResponse { PeersRemoved = [.. Enumerable.Range(2, 100).Select(i => (long)i)] });
+        session.Enqueue(new MapResponse { PeersChanged = [Peer(50, "back")] });
+        session.Enqueue(new MapResponse { PeersRemoved = [200] });
+
+        Assert.True(session.Outbox.TryRead(out var merged));
+        Assert.Equal(50, Assert.Single(merged.PeersChanged!).Id);
+        Assert.Equal(100, merged.PeersRemoved!.Count);
+        Assert.DoesNotContain(50L, merged.PeersRemoved);
+        Assert.Contains(200L, merged.PeersRemoved);
+    }
+
+    [Fact]
+    public void Enqueue_LongRemovalAfterAPatch_SupersedesThePatch()
+    {
+        var session = new MapSession(1);
+        session.Enqueue(new MapResponse { PeersPatched = [new PeerPatch { Id = 5, Online = true }] });
+        session.Enqueue(new MapResponse { PeersRemoved = [.. Enumerable.Range(2, 100).Select(i => (long)i)] });
+
+        Assert.True(session.Outbox.TryRead(out var merged));
+        Assert.Null(merged.PeersPatched);
+        Assert.Equal(100, merged.PeersRemoved!.Count);
+    }
 }
