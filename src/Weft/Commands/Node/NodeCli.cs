@@ -61,6 +61,23 @@ internal static class NodeCli
         return table;
     }
 
+    /// <summary>
+    /// Writes a table; to a pipe or file it is written at full width, so `weft status | grep` sees one line per
+    /// node instead of cells wrapped at the 80 columns Spectre assumes without a terminal.
+    /// </summary>
+    public static void Write(Table table)
+    {
+        if (!Console.IsOutputRedirected)
+        {
+            AnsiConsole.Write(table);
+            return;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        console.Profile.Width = 4096;
+        console.Write(table);
+    }
+
     /// <summary>Adds a row of plain text (cells are escaped, never read as Spectre markup).</summary>
     public static void Row(Table table, params string?[] cells) => table.AddRow([.. cells.Select(c => Markup.Escape(c ?? ""))]);
 

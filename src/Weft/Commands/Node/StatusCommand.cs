@@ -67,7 +67,7 @@ internal static class StatusCommand
                 NodeCli.Bytes(peer.RxBytes), NodeCli.Bytes(peer.TxBytes));
         }
 
-        AnsiConsole.Write(table);
+        NodeCli.Write(table);
         if (status.BackendState == BackendState.Starting)
         {
             Console.WriteLine("# Starting: waiting for the first netmap from the coordination server");

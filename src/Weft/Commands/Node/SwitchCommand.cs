@@ -22,7 +22,7 @@ internal static class SwitchCommand
                     NodeCli.Row(table, p.Id, p.User, p.Tailnet, p.Current ? "*" : "");
                 }
 
-                AnsiConsole.Write(table);
+                NodeCli.Write(table);
                 return 0;
             }
 
