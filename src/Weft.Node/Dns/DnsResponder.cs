@@ -40,6 +40,14 @@ internal static class DnsResponder
         Interlocked.Increment(ref counters._queries);
         replyLength = 0;
         route = null;
+        if (overUdp && message.Length > DnsConstants.MaxUdpQuery && message.Length >= DnsConstants.HeaderLength
+            && (message[2] & 0x80) == 0)
+        {
+            // No client sends a query this big: refuse it before spending time on its contents.
+            Interlocked.Increment(ref counters._oversized);
+            replyLength = HeaderOnly(message, reply, DnsConstants.RcodeFormErr);
+            return DnsDecision.Reply;
+        }
         switch (DnsQuery.Parse(message, out var query))
         {
             case DnsParseStatus.Drop:
@@ -56,7 +64,7 @@ internal static class DnsResponder
         }
 
         // RFC 1035 4.2.1 caps classic UDP at 512 bytes; with EDNS0 we accept up to our own limit.
-        if (overUdp && (message.Length > DnsConstants.MaxUdpQuery || (!query.HasEdns && message.Length > DnsConstants.ClassicUdpLimit)))
+        if (overUdp && !query.HasEdns && message.Length > DnsConstants.ClassicUdpLimit)
         {
             Interlocked.Increment(ref counters._oversized);
             replyLength = HeaderOnly(message, reply, DnsConstants.RcodeFormErr);
