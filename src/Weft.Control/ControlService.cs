@@ -13,8 +13,11 @@ namespace Weft.Control;
 /// map, so map streams never show what is not committed. Used by the control protocol and the REST API.
 /// </summary>
 /// <param name="ephemeralTimeout">How long an ephemeral node may be offline before it is deleted; defaults to 30 minutes.</param>
-public sealed partial class ControlService(IControlStore store, TimeProvider time, TimeSpan? ephemeralTimeout = null, ILogger? logger = null) : IDisposable
+/// <param name="changes">The feed replicas sharing the store exchange changes on; null for a single server.</param>
+public sealed partial class ControlService(IControlStore store, TimeProvider time, TimeSpan? ephemeralTimeout = null, ILogger? logger = null, IChangeFeed? changes = null) : IDisposable, IAsyncDisposable
 {
+    private readonly IChangeFeed? _changes = changes;
+
     private readonly TimeSpan _ephemeralTimeout = ephemeralTimeout ?? ControlConstants.DefaultEphemeralTimeout;
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
@@ -39,6 +42,17 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
         }
 
         _loadGate.Dispose();
+    }
+
+    /// <summary>Stops listening to the other replicas first, so no change is applied to a stopped map, then stops the maps.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_changes is not null)
+        {
+            await _changes.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Dispose();
     }
 
     /// <summary>The live map of a tailnet, loaded from the store on first use.</summary>
@@ -84,20 +98,24 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
             return false;
         }
 
-        var map = await MapAsync(node.TailnetId, ct).ConfigureAwait(false);
+        await UpsertInMapAsync(await MapAsync(node.TailnetId, ct).ConfigureAwait(false), node, ct).ConfigureAwait(false);
+        await PublishAsync(new Change(ChangeKind.Node, node.TailnetId, node.Id), ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Puts a stored node into a live map; a node back in the map (re-authorized, re-authenticated after expiry) gets its approved routes back too.</summary>
+    private async Task UpsertInMapAsync(TailnetMap map, NodeRecord node, CancellationToken ct)
+    {
         var known = map.Contains(node.Id);
         map.Upsert(node);
         if (!known && map.Contains(node.Id))
         {
-            // Back in the map (re-authorized or re-authenticated after expiry): its approved routes come back too.
             var routes = (await Store.ListRoutesAsync(node.TailnetId, ct).ConfigureAwait(false)).GetValueOrDefault(node.Id);
             if (routes is { Approved.Count: > 0 })
             {
                 map.SetRoutes(node.Id, NetmapBuilder.ParseRoutes(routes.Approved));
             }
         }
-
-        return true;
     }
 
     /// <summary>Stores a node's routes and gives peers its new allowed IPs and filters.</summary>
@@ -111,6 +129,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
         }
 
         (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).SetRoutes(node.Id, NetmapBuilder.ParseRoutes(routes.Approved));
+        await PublishAsync(new Change(ChangeKind.Routes, node.TailnetId, node.Id), ct).ConfigureAwait(false);
         return true;
     }
 
@@ -166,6 +185,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
             }
         }
 
+        await PublishAsync(new Change(ChangeKind.User, user.TailnetId, user.Id), ct).ConfigureAwait(false);
         return true;
     }
 
@@ -175,6 +195,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
         ArgumentNullException.ThrowIfNull(dns);
         await Store.SetDnsAsync(tailnetId, dns.ToJson(), ct).ConfigureAwait(false);
         (await MapAsync(tailnetId, ct).ConfigureAwait(false)).SetDns(dns);
+        await PublishAsync(new Change(ChangeKind.Dns, tailnetId), ct).ConfigureAwait(false);
     }
 
     /// <summary>Stores a node's new endpoints (and disco key) and patches just its peers.</summary>
@@ -184,6 +205,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
         var updated = node with { Endpoints = endpoints ?? node.Endpoints, DiscoKey = discoKey ?? node.DiscoKey, LastSeen = Time.GetUtcNow() };
         await Store.UpdateNodeAsync(updated, ct).ConfigureAwait(false);
         (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).Patch(node.Id, endpoints, discoKey);
+        await PublishAsync(new Change(ChangeKind.NodePatch, node.TailnetId, node.Id), ct).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a node; peers drop it and its own stream ends at once.</summary>
@@ -196,6 +218,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
         }
 
         (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).Remove(node.Id);
+        await PublishAsync(new Change(ChangeKind.NodeRemoved, node.TailnetId, node.Id), ct).ConfigureAwait(false);
         return true;
     }
 
@@ -227,6 +250,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
     {
         var created = await Store.CreateNodeAsync(node, Time.GetUtcNow(), ct).ConfigureAwait(false);
         (await MapAsync(created.TailnetId, ct).ConfigureAwait(false)).Upsert(created);
+        await PublishAsync(new Change(ChangeKind.Node, created.TailnetId, created.Id), ct).ConfigureAwait(false);
         return created;
     }
 
@@ -256,6 +280,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
         {
             await Store.SetPolicyAsync(tailnetId, text, userId, Time.GetUtcNow(), ct).ConfigureAwait(false);
             (await MapAsync(tailnetId, ct).ConfigureAwait(false)).SetPolicy(parsed.Policy);
+            await PublishAsync(new Change(ChangeKind.Policy, tailnetId), ct).ConfigureAwait(false);
         }
 
         return [];
@@ -353,6 +378,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
             }
 
             SignalApproval(id);
+            await PublishAsync(new Change(ChangeKind.Registration, node.TailnetId, Key: id), ct).ConfigureAwait(false);
             return node;
         }
         finally

@@ -73,12 +73,18 @@ public sealed partial class ControlServer : IAsyncDisposable
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi(ApiOpenApi.DocumentName);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
-        builder.Services.AddSingleton(sp => new ControlService(store, time, TimeSpan.FromSeconds(options.EphemeralTimeoutSeconds),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control")));
+        builder.Services.AddSingleton(sp =>
+        {
+            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control");
+            // Replicas on one PostgreSQL database tell each other their changes; a SQLite server is alone.
+            var changes = options.Postgres is { } connection ? new PostgresChangeFeed(connection, log, time) : null;
+            return new ControlService(store, time, TimeSpan.FromSeconds(options.EphemeralTimeoutSeconds), log, changes);
+        });
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control");
         var service = app.Services.GetRequiredService<ControlService>();
         await EnsureFirstTailnetAsync(service, options, logger, ct).ConfigureAwait(false);
+        await service.StartReplicationAsync(ct).ConfigureAwait(false);
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();

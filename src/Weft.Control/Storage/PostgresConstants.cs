@@ -33,4 +33,16 @@ internal static class PostgresConstants
 
     /// <summary>SQLSTATE unique_violation.</summary>
     public const string UniqueViolation = "23505";
+
+    /// <summary>The LISTEN/NOTIFY channel replicas announce their changes on.</summary>
+    public const string ChangeChannel = "weft_changes";
+
+    /// <summary>Application name of the listening connection, so it can be told apart in pg_stat_activity.</summary>
+    public const string ListenerApplicationName = "weft-control-changes";
+
+    /// <summary>TCP keepalive of the listening connection: a silently dead link is noticed, and a resync follows, within about this long.</summary>
+    public const int ListenerKeepAliveSeconds = 15;
+
+    /// <summary>Wait before reconnecting the listener after it lost its connection.</summary>
+    public static readonly TimeSpan ListenerReconnectDelay = TimeSpan.FromSeconds(1);
 }

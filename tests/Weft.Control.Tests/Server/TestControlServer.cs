@@ -46,7 +46,20 @@ internal sealed class TestControlServer : IAsyncDisposable
         var options = new ControlServerOptions { DataDir = dir.Path, Listen = "http://127.0.0.1:0" };
         configure?.Invoke(options);
         var server = await ControlServer.StartAsync(options, ct: ct);
-        var key = (await File.ReadAllTextAsync(dir.File("owner-api-key"), ct)).Trim();
+        string key;
+        if (File.Exists(dir.File("owner-api-key")))
+        {
+            key = (await File.ReadAllTextAsync(dir.File("owner-api-key"), ct)).Trim();
+        }
+        else
+        {
+            // A replica joining a shared database finds the tailnet made; it gets an owner key of its own.
+            var store = server.Service.Store;
+            var tailnet = (await store.ListTailnetsAsync(ct))[0];
+            var owner = (await store.ListUsersAsync(tailnet.Id, ct))[0];
+            key = (await store.CreateApiKeyAsync(tailnet.Id, owner.Id, TimeSpan.FromDays(1), DateTimeOffset.UtcNow, ct)).Secret;
+        }
+
         return new TestControlServer(dir, server, key);
     }
 

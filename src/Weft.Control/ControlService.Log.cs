@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+using Weft.Control.Storage;
+
+namespace Weft.Control;
+
+public sealed partial class ControlService
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not announce a {Kind} change of tailnet {Tailnet} to the other replicas: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, ChangeKind kind, long tailnet, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ignored a change of unknown kind {Kind} from another replica")]
+    private static partial void LogUnknownChange(ILogger logger, ChangeKind kind);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "resynced {Count} tailnet maps from the database")]
+    private static partial void LogResynced(ILogger logger, int count);
+}
