@@ -45,10 +45,14 @@ public sealed partial class MagicDns : IAsyncDisposable
         foreach (var endpoint in _options.ListenEndpoints)
         {
             ct.ThrowIfCancellationRequested();
-            var udp = Bind(endpoint, SocketType.Dgram, ProtocolType.Udp);
+            var (udp, tcp) = BindPair(endpoint);
             var bound = (IPEndPoint)udp.LocalEndPoint!;
-            var tcp = Bind(bound, SocketType.Stream, ProtocolType.Tcp);
             tcp.Listen(DnsConstants.MaxTcpClients);
+            lock (_sockets)
+            {
+                _sockets.Add(udp);
+                _sockets.Add(tcp);
+            }
             _bound.Add(bound);
             _loops.Add(Task.Run(() => ServeUdpAsync(udp, _stopping.Token), CancellationToken.None));
             _loops.Add(Task.Run(() => AcceptTcpAsync(tcp, _stopping.Token), CancellationToken.None));
@@ -100,7 +104,33 @@ public sealed partial class MagicDns : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private Socket Bind(IPEndPoint endpoint, SocketType type, ProtocolType protocol)
+    /// <summary>
+    /// Binds UDP and TCP on one address and port. With port 0 the kernel picks the UDP port, which TCP may
+    /// already have handed out (to an outgoing connection, say): then another UDP port is tried.
+    /// </summary>
+    private static (Socket Udp, Socket Tcp) BindPair(IPEndPoint endpoint)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var udp = Bind(endpoint, SocketType.Dgram, ProtocolType.Udp);
+            try
+            {
+                return (udp, Bind((IPEndPoint)udp.LocalEndPoint!, SocketType.Stream, ProtocolType.Tcp));
+            }
+            catch (InvalidOperationException e) when (endpoint.Port == 0 && attempt < 32
+                && e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                udp.Dispose();
+            }
+            catch
+            {
+                udp.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static Socket Bind(IPEndPoint endpoint, SocketType type, ProtocolType protocol)
     {
         var socket = new Socket(endpoint.AddressFamily, type, protocol);
         try
@@ -125,10 +155,6 @@ public sealed partial class MagicDns : IAsyncDisposable
                     $"MagicDNS cannot listen on {endpoint} ({kind}): permission denied (port 53 needs root or CAP_NET_BIND_SERVICE)", e),
                 _ => new InvalidOperationException($"MagicDNS cannot listen on {endpoint} ({kind}): {e.SocketErrorCode}", e),
             };
-        }
-        lock (_sockets)
-        {
-            _sockets.Add(socket);
         }
         return socket;
     }

@@ -37,11 +37,24 @@ internal sealed class FakeUpstream : IAsyncDisposable
     {
         Behaviour = behaviour;
         AnswerAddress = IPAddress.Parse(answerAddress);
-        _udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        Endpoint = (IPEndPoint)_udp.LocalEndPoint!;
-        _tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _tcp.Bind(Endpoint);
+        // The kernel picks the UDP port; TCP may have given that port to a connection already, so retry.
+        while (true)
+        {
+            _udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            Endpoint = (IPEndPoint)_udp.LocalEndPoint!;
+            _tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                _tcp.Bind(Endpoint);
+                break;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                _tcp.Dispose();
+                _udp.Dispose();
+            }
+        }
         _tcp.Listen(8);
         _udpLoop = Task.Run(ServeUdpAsync);
         _tcpLoop = Task.Run(ServeTcpAsync);
