@@ -82,6 +82,7 @@ public static class ControlConfiguration
 
     private static void Validate(ControlServerOptions o)
     {
+        o.Oidc?.Validate();
         if ((o.TlsCert is null) != (o.TlsKey is null))
         {
             throw new InvalidDataException("TLS needs both a certificate (--tls-cert) and its key (--tls-key)");

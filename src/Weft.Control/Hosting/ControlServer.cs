@@ -80,6 +80,7 @@ public sealed partial class ControlServer : IAsyncDisposable
             var changes = options.Postgres is { } connection ? new PostgresChangeFeed(connection, log, time) : null;
             return new ControlService(store, time, TimeSpan.FromSeconds(options.EphemeralTimeoutSeconds), log, changes);
         });
+        AddConsole(builder, options);
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control");
         var service = app.Services.GetRequiredService<ControlService>();
@@ -118,6 +119,7 @@ public sealed partial class ControlServer : IAsyncDisposable
             return Results.Empty;
         });
         ApiEndpoints.Map(app);
+        UseConsole(app, options, time);
         app.MapOpenApi(ApiOpenApi.Route);
         await app.StartAsync(ct).ConfigureAwait(false);
         return new ControlServer(app, store, service, serverPublic);

@@ -48,4 +48,8 @@ public sealed class ControlServerOptions
     /// <summary>Registration attempts per minute one source address regains after a burst. Defaults to 60.</summary>
     [JsonPropertyName("registerPerMinute")]
     public int RegisterPerMinute { get; set; } = ControlConstants.DefaultRegisterPerMinute;
+
+    /// <summary>Single sign-on for the admin console and node logins. Defaults to null (local accounts only).</summary>
+    [JsonPropertyName("oidc")]
+    public Weft.Control.Auth.OidcSettings? Oidc { get; set; }
 }

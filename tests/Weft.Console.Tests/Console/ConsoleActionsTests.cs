@@ -1,0 +1,107 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components.Authorization;
+using Weft.Console.Tests.Fixtures;
+using Weft.Control.Auth;
+using Weft.Control.Console;
+using Weft.Control.Storage;
+using Weft.Policy;
+
+namespace Weft.Console.Tests.Console;
+
+/// <summary>
+/// The console's actions check roles on the server for every call, against the user as the store has them
+/// now: members see only their own machines and cannot open or change the policy, keys or users.
+/// </summary>
+public sealed class ConsoleActionsTests
+{
+    /// <summary>Stands in for Blazor's provider: the circuit's signed-in principal.</summary>
+    private sealed class SignedIn(ClaimsPrincipal principal) : AuthenticationStateProvider
+    {
+        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(principal));
+    }
+
+    private static ConsoleActions As(ConsoleHost host, UserRecord user) =>
+        new(new ConsoleSession(new SignedIn(ConsoleClaims.Principal(user, "password")), host.Server.Service), host.Server.Service);
+
+    private static async Task<NodeRecord> NodeOfAsync(ConsoleHost host, UserRecord user, string name, CancellationToken ct) =>
+        await host.Server.Service.CreateNodeAsync(new NewNode(user.TailnetId, user.Id, "mkey:" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()), "nodekey:" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()),
+            "", name, "{}", [], null, false, true), ct);
+
+    [Fact]
+    public async Task Member_SeesOnlyOwnMachines_AndIsDeniedAdminActions()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await ConsoleHost.StartAsync(null, ct);
+        var tailnet = await host.TailnetAsync(ct);
+        var admin = (await host.UserAsync(ConsoleHost.AdminEmail, ct))!;
+        var member = await host.Store.CreateUserAsync(tailnet.Id, "bob@example.com", "Bob", PolicyRoles.Member, DateTimeOffset.UtcNow, ct);
+        var adminNode = await NodeOfAsync(host, admin, "server", ct);
+        var bobNode = await NodeOfAsync(host, member, "bobs-laptop", ct);
+        var bob = As(host, member);
+
+        var seen = await bob.MachinesAsync(ct);
+        Assert.Equal([bobNode.Id], seen.Select(r => r.Node.Id));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => bob.MachineAsync(adminNode.Id, ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => bob.RemoveAsync(adminNode.Id, ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => bob.PolicyAsync(ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => bob.CheckPolicyAsync("{\"acls\": []}", save: true, ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => bob.UsersAsync(ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => bob.CreateAuthKeyAsync(true, false, true, [], 1, ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => bob.SetTagsAsync(bobNode.Id, [], ct));
+        Assert.NotNull(await host.Store.GetNodeAsync(adminNode.Id, ct));
+
+        // Their own machine they may rename.
+        Assert.Null(await bob.RenameAsync(bobNode.Id, "bob-laptop", ct));
+        Assert.Equal("bob-laptop", (await host.Store.GetNodeAsync(bobNode.Id, ct))!.Name);
+
+        // Promoted, the same session may act at once: the role is read from the store on each call.
+        await host.Server.Service.SetUserRoleAsync(member, PolicyRoles.Admin, ct);
+        Assert.Equal(2, (await bob.MachinesAsync(ct)).Count);
+        Assert.NotEmpty(await bob.PolicyAsync(ct));
+    }
+
+    [Fact]
+    public async Task Admin_RenameToTakenOrInvalidName_IsRefusedWithReason()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await ConsoleHost.StartAsync(null, ct);
+        var admin = (await host.UserAsync(ConsoleHost.AdminEmail, ct))!;
+        var a = await NodeOfAsync(host, admin, "alpha", ct);
+        await NodeOfAsync(host, admin, "beta", ct);
+        var actions = As(host, admin);
+
+        Assert.Contains("taken", await actions.RenameAsync(a.Id, "beta", ct), StringComparison.Ordinal);
+        Assert.Contains("not a machine name", await actions.RenameAsync(a.Id, "Bad Name!", ct), StringComparison.Ordinal);
+        Assert.Equal("alpha", (await host.Store.GetNodeAsync(a.Id, ct))!.Name);
+    }
+
+    [Fact]
+    public async Task Policy_SyntaxErrorNamesItsLine_FailingTestIsNotSaved()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await ConsoleHost.StartAsync(null, ct);
+        var admin = (await host.UserAsync(ConsoleHost.AdminEmail, ct))!;
+        var actions = As(host, admin);
+        var before = await actions.PolicyAsync(ct);
+
+        var syntax = await actions.CheckPolicyAsync("{\n  \"acls\": [\n    {\"action\": \"accept\",, }\n  ]\n}", save: true, ct);
+        Assert.Contains(3, PolicyProblems.Lines(syntax));
+
+        var failing = """
+            {
+              "acls": [{"action": "accept", "src": ["autogroup:admin"], "dst": ["*:22"]}],
+              "tests": [{"src": "admin@example.com", "accept": ["100.64.0.9:80"]}],
+            }
+            """;
+        Assert.NotEmpty(await actions.CheckPolicyAsync(failing, save: true, ct));
+        Assert.Equal(before, await actions.PolicyAsync(ct));
+        Assert.Single(await actions.PolicyHistoryAsync(ct));
+    }
+
+    [Fact]
+    public void LineDiff_MarksRemovedAndAddedLines()
+    {
+        var diff = LineDiff.Compute("a\nb\nc", "a\nx\nc\nd");
+        Assert.Equal([(' ', "a"), ('-', "b"), ('+', "x"), (' ', "c"), ('+', "d")], diff);
+    }
+}
