@@ -100,6 +100,18 @@ internal sealed class NodeSet(NodeSlots slots) : IEnumerable<long>
         return count;
     }
 
+    /// <summary>The nodes of this set that <paramref name="other"/> (same slots) lacks, named through <paramref name="idOfSlot"/> (see <see cref="NodeSlots.SnapshotIds"/>).</summary>
+    public NodeIdList Except(NodeSet other, long[] idOfSlot)
+    {
+        var bits = new ulong[_bits.Length];
+        for (var i = 0; i < bits.Length; i++)
+        {
+            bits[i] = i < other._bits.Length ? _bits[i] & ~other._bits[i] : _bits[i];
+        }
+
+        return new NodeIdList(bits, idOfSlot);
+    }
+
     public void Clear()
     {
         Array.Clear(_bits);

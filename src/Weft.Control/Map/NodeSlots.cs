@@ -47,6 +47,9 @@ internal sealed class NodeSlots
     /// <summary>The slot of <paramref name="id"/>, or -1.</summary>
     public int SlotOf(long id) => _slotOf.TryGetValue(id, out var slot) ? slot : -1;
 
+    /// <summary>The id of every slot now, for lists that are read after the slots may have been reused.</summary>
+    public long[] SnapshotIds() => [.. _idOf];
+
     /// <summary>The node id in <paramref name="slot"/>.</summary>
     public long IdOf(int slot) => _idOf[slot];
 }

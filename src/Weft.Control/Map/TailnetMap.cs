@@ -419,10 +419,11 @@ internal sealed class TailnetMap : IDisposable
             }
 
             ComputeAllVisibilityLocked();
+            var idOfSlot = _slots.SnapshotIds();
             foreach (var (id, session) in _sessions)
             {
                 var e = _nodes[id];
-                var delta = SelfDeltaLocked(e, before[id], recompile: true, includeSelf: false);
+                var delta = SelfDeltaLocked(e, before[id], recompile: true, includeSelf: false, idOfSlot);
                 if (delta.PeersChanged is not null || delta.PeersRemoved is not null || delta.PacketFilter is not null)
                 {
                     // One change touching every session: its writer starts at once rather than after the whole pass.
@@ -819,13 +820,14 @@ internal sealed class TailnetMap : IDisposable
     }
 
     /// <summary>The delta for a node's own session after its visibility may have changed (caller holds _gate).</summary>
-    private MapResponse SelfDeltaLocked(Entry e, NodeSet before, bool recompile, bool includeSelf = true)
+    /// <param name="idOfSlot">Given (a policy edit, where every session gets one at once), the removals are a compact <see cref="NodeIdList"/>.</param>
+    private MapResponse SelfDeltaLocked(Entry e, NodeSet before, bool recompile, bool includeSelf = true, long[]? idOfSlot = null)
     {
         // Sized exactly: after a policy edit every session holds these lists until its writer takes them.
         var addedCount = e.Visible.CountExcept(before);
         var removedCount = before.CountExcept(e.Visible);
         List<Node>? added = addedCount > 0 ? new(addedCount) : null;
-        List<long>? removed = removedCount > 0 ? new(removedCount) : null;
+        List<long>? removed = removedCount > 0 && idOfSlot is null ? new(removedCount) : null;
         if (added is not null)
         {
             foreach (var id in e.Visible)
@@ -859,7 +861,7 @@ internal sealed class TailnetMap : IDisposable
         {
             Self = includeSelf ? Wire(e) : null,
             PeersChanged = added,
-            PeersRemoved = removed,
+            PeersRemoved = removedCount > 0 && idOfSlot is not null ? before.Except(e.Visible, idOfSlot) : removed,
             PacketFilter = filterChanged ? e.Filter : null,
         };
     }

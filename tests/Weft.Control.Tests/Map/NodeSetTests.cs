@@ -67,4 +67,51 @@ public sealed class NodeSetTests
         Assert.Equal(201, copy.Count);
         Assert.Equal(2, a.Count);
     }
+
+    [Fact]
+    public void Except_IsTheDifferenceInBothDirections_AndCountsMatch()
+    {
+        var slots = new NodeSlots();
+        var a = new NodeSet(slots);
+        var b = new NodeSet(slots);
+        for (long id = 1; id <= 150; id++)
+        {
+            a.Add(id);
+        }
+
+        for (long id = 100; id <= 300; id++)
+        {
+            b.Add(id);
+        }
+
+        var ids = slots.SnapshotIds();
+        var aOnly = a.Except(b, ids);
+        var bOnly = b.Except(a, ids);
+
+        Assert.Equal(Enumerable.Range(1, 99).Select(i => (long)i), aOnly);
+        Assert.Equal(Enumerable.Range(151, 150).Select(i => (long)i), bOnly);
+        Assert.Equal(99, a.CountExcept(b));
+        Assert.Equal(150, bOnly.Count);
+        Assert.Equal(151L, bOnly[0]);
+        Assert.Equal(300L, bOnly[149]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => bOnly[150]);
+    }
+
+    [Fact]
+    public void Except_SlotReusedAfterTheSnapshot_StillNamesTheNodeOfThatMoment()
+    {
+        var slots = new NodeSlots();
+        var before = new NodeSet(slots);
+        before.Add(7);
+        before.Add(8);
+        var removed = before.Except(new NodeSet(slots), slots.SnapshotIds());
+
+        before.Remove(7);
+        slots.Release(7);
+        var other = new NodeSet(slots);
+        other.Add(99);
+
+        Assert.Equal(0, slots.SlotOf(99));
+        Assert.Equal([7L, 8L], removed);
+    }
 }
