@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MagicDNS resolver throughput: builds the bench (Release) and runs it; the resolver listens on a free loopback
 # port in the bench process, a load generator keeps queries in flight over UDP, and a markdown table of answers
-# per second (and allocated bytes per answer) is printed for MagicDNS names, reverse names, NXDOMAIN and forwarding.
+# per second (and allocated bytes per answer) is printed for MagicDNS names, reverse names, NXDOMAIN, cached
+# upstream answers and forwarding.
 #
 #   bench/dns/run.sh                 # 5 s per scenario, 2 client threads, 32 queries in flight each, 100 peers
 #   bench/dns/run.sh 10 4 64 1000    # seconds, client threads, in flight per client, peers

@@ -31,7 +31,8 @@ var scenarios = new (string Name, byte[][] Queries)[]
     ("MagicDNS AAAA (short name)", [.. peers.Select(p => Query(p.Name, 28))]),
     ("MagicDNS PTR (100.x)", [.. Enumerable.Range(2, peerCount).Select(i => Query($"{i % 256}.{i / 256}.64.100.in-addr.arpa", 12))]),
     ("MagicDNS NXDOMAIN", [.. Enumerable.Range(0, 100).Select(i => Query($"missing{i}.{Domain}", 1))]),
-    ("forwarded to a loopback upstream", [.. Enumerable.Range(0, 100).Select(i => Query($"host{i}.example.org", 1))]),
+    ("forwarded, answered from the cache", [.. Enumerable.Range(0, 100).Select(i => Query($"host{i}.example.org", 1))]),
+    ("forwarded to a loopback upstream (TTL 0, never cached)", [.. Enumerable.Range(0, 100).Select(i => Query($"nocache{i}.example.org", 1))]),
 };
 
 Console.WriteLine($"MagicDNS resolver over UDP on loopback: {peerCount + 1} names, {clients} client threads x {window} in flight, {seconds:0.#} s per scenario, {Environment.ProcessorCount} cores");
@@ -50,7 +51,7 @@ foreach (var (name, queries) in scenarios)
     Console.WriteLine($"| {name} | {answers / elapsed:N0} | {(double)allocated / Math.Max(1, answers):N1} | {lost} |");
 }
 Console.WriteLine();
-Console.WriteLine($"resolver counters: queries {dns.Counters.Queries:N0}, answered locally {dns.Counters.AnsweredLocally:N0}, forwarded {dns.Counters.Forwarded:N0}, upstream failures {dns.Counters.UpstreamFailures:N0}, overloaded {dns.Counters.Overloaded:N0}");
+Console.WriteLine($"resolver counters: queries {dns.Counters.Queries:N0}, answered locally {dns.Counters.AnsweredLocally:N0}, from cache {dns.Counters.AnsweredFromCache:N0}, forwarded {dns.Counters.Forwarded:N0}, upstream failures {dns.Counters.UpstreamFailures:N0}, overloaded {dns.Counters.Overloaded:N0}");
 
 static Node Node(int i) => new()
 {
@@ -114,7 +115,9 @@ internal sealed class EchoUpstream : IDisposable
             buffer[2] |= 0x80;
             buffer[3] = 0x80;
             buffer[7] = 1;
-            ReadOnlySpan<byte> answer = [0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1];
+            // Names starting "nocache" get TTL 0, so the resolver must forward every one of them.
+            var ttl = buffer.AsSpan(13).StartsWith("nocache"u8) ? (byte)0 : (byte)60;
+            ReadOnlySpan<byte> answer = [0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, ttl, 0, 4, 192, 0, 2, 1];
             answer.CopyTo(buffer.AsSpan(length));
             try
             {

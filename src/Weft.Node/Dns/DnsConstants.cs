@@ -72,6 +72,9 @@ internal static class DnsConstants
     /// <summary>Forwarded queries in flight at once; more get SERVFAIL rather than more sockets.</summary>
     public const int MaxForwardsInFlight = 512;
 
+    /// <summary>Upstream replies kept in the cache at most.</summary>
+    public const int CacheCapacity = 4096;
+
     /// <summary>TCP clients served at once.</summary>
     public const int MaxTcpClients = 64;
 

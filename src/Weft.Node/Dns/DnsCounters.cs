@@ -7,6 +7,7 @@ public sealed class DnsCounters
     internal long _answeredLocally;
     internal long _nxDomain;
     internal long _forwarded;
+    internal long _answeredFromCache;
     internal long _forwardedOverTcp;
     internal long _upstreamFailures;
     internal long _upstreamMismatched;
@@ -29,6 +30,9 @@ public sealed class DnsCounters
 
     /// <summary>Queries answered by an upstream nameserver.</summary>
     public long Forwarded => Interlocked.Read(ref _forwarded);
+
+    /// <summary>Queries for forwarded names answered from the cache of upstream replies.</summary>
+    public long AnsweredFromCache => Interlocked.Read(ref _answeredFromCache);
 
     /// <summary>Forwarded queries retried over TCP because the upstream's UDP answer was truncated.</summary>
     public long ForwardedOverTcp => Interlocked.Read(ref _forwardedOverTcp);

@@ -20,9 +20,11 @@ internal sealed partial class DnsForwarder
     private readonly TimeProvider _time;
     private readonly DnsCounters _counters;
     private readonly ILogger _logger;
+    private readonly DnsCache? _cache;
 
-    public DnsForwarder(TimeSpan timeout, TimeProvider time, DnsCounters counters, ILogger logger)
+    public DnsForwarder(TimeSpan timeout, TimeProvider time, DnsCounters counters, ILogger logger, DnsCache? cache = null)
     {
+        _cache = cache;
         _timeout = timeout;
         _time = time;
         _counters = counters;
@@ -80,6 +82,7 @@ internal sealed partial class DnsForwarder
                     continue;
                 }
                 Interlocked.Increment(ref _counters._forwarded);
+                StoreInCache(query.Span, incoming.AsSpan(0, length));
                 return ToClient(incoming.AsSpan(0, length), clientId, questionEnd, replyLimit, reply.Span);
             }
             Interlocked.Increment(ref _counters._upstreamFailures);
@@ -90,6 +93,23 @@ internal sealed partial class DnsForwarder
             ArrayPool<byte>.Shared.Return(incoming);
             ArrayPool<byte>.Shared.Return(outgoing);
         }
+    }
+
+    private void StoreInCache(ReadOnlySpan<byte> query, ReadOnlySpan<byte> response)
+    {
+        if (_cache is null || DnsQuery.Parse(query, out var parsed) != DnsParseStatus.Ok)
+        {
+            return;
+        }
+        Span<char> name = stackalloc char[DnsConstants.MaxNameLength];
+        var nameLength = DnsName.ToLowerDotted(parsed.QuestionName, name);
+        if (nameLength < 0)
+        {
+            return;
+        }
+        Span<char> key = stackalloc char[DnsConstants.MaxNameLength + DnsCache.KeySuffixLength];
+        var keyLength = DnsCache.Key(name[..nameLength], parsed, key);
+        _cache.Store(key[..keyLength], response);
     }
 
     /// <summary>The SERVFAIL reply to a query whose upstreams all failed.</summary>

@@ -35,7 +35,8 @@ internal static class DnsResponder
     /// <param name="counters">Counted here, so every path counts the same way.</param>
     /// <param name="replyLength">Length of the reply for the Reply decisions.</param>
     /// <param name="route">The route for <see cref="DnsDecision.Forward"/>.</param>
-    public static DnsDecision Handle(DnsTable table, ReadOnlySpan<byte> message, bool overUdp, Span<byte> reply, DnsCounters counters, out int replyLength, out DnsRoute? route)
+    /// <param name="cache">Upstream replies to answer forwarded names from, if any.</param>
+    public static DnsDecision Handle(DnsTable table, ReadOnlySpan<byte> message, bool overUdp, Span<byte> reply, DnsCounters counters, out int replyLength, out DnsRoute? route, DnsCache? cache = null)
     {
         Interlocked.Increment(ref counters._queries);
         replyLength = 0;
@@ -102,6 +103,18 @@ internal static class DnsResponder
                 }
             }
             route = table.RouteFor(name);
+            if (cache is not null && route.Upstreams.Count > 0)
+            {
+                Span<char> key = stackalloc char[DnsConstants.MaxNameLength + DnsCache.KeySuffixLength];
+                var keyLength = DnsCache.Key(name, query, key);
+                var cached = cache.TryAnswer(key[..keyLength], query, reply, overUdp ? query.UdpReplyLimit : DnsConstants.MaxTcpMessage);
+                if (cached > 0)
+                {
+                    Interlocked.Increment(ref counters._answeredFromCache);
+                    replyLength = cached;
+                    return DnsDecision.Reply;
+                }
+            }
         }
 
         if (route.Upstreams.Count == 0)

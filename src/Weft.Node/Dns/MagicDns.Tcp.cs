@@ -74,7 +74,7 @@ public sealed partial class MagicDns
                     DnsRoute? route;
                     try
                     {
-                        decision = DnsResponder.Handle(table, query.AsSpan(0, length), overUdp: false, reply.AsSpan(2, DnsConstants.MaxTcpMessage), Counters, out replyLength, out route);
+                        decision = DnsResponder.Handle(table, query.AsSpan(0, length), overUdp: false, reply.AsSpan(2, DnsConstants.MaxTcpMessage), Counters, out replyLength, out route, _cache);
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {

@@ -44,7 +44,7 @@ public sealed partial class MagicDns
             DnsRoute? route;
             try
             {
-                decision = DnsResponder.Handle(table, buffer.AsSpan(0, received), overUdp: true, reply, Counters, out length, out route);
+                decision = DnsResponder.Handle(table, buffer.AsSpan(0, received), overUdp: true, reply, Counters, out length, out route, _cache);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

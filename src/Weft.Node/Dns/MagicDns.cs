@@ -16,6 +16,7 @@ public sealed partial class MagicDns : IAsyncDisposable
     private readonly MagicDnsOptions _options;
     private readonly ILogger<MagicDns> _logger;
     private readonly DnsForwarder _forwarder;
+    private readonly DnsCache _cache;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Socket> _sockets = [];
     private readonly List<Task> _loops = [];
@@ -30,7 +31,8 @@ public sealed partial class MagicDns : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(logger);
         _options = options;
         _logger = logger;
-        _forwarder = new DnsForwarder(options.UpstreamTimeout, options.TimeProvider, Counters, logger);
+        _cache = new DnsCache(options.TimeProvider, DnsConstants.CacheCapacity);
+        _forwarder = new DnsForwarder(options.UpstreamTimeout, options.TimeProvider, Counters, logger, _cache);
     }
 
     public DnsCounters Counters { get; } = new();
@@ -73,6 +75,8 @@ public sealed partial class MagicDns : IAsyncDisposable
             Log.ConfigProblem(_logger, problem);
         }
         Volatile.Write(ref _table, table);
+        // Routes may have changed: an answer cached from the old upstream must not outlive it.
+        _cache.Clear();
         Log.Updated(_logger, table.MagicDnsEnabled, table.Domain, table.HostCount, table.DefaultRoute.Upstreams.Count);
     }
 

@@ -33,9 +33,10 @@ internal sealed class FakeUpstream : IAsyncDisposable
     private readonly Task _udpLoop;
     private readonly Task _tcpLoop;
 
-    public FakeUpstream(UpstreamBehaviour behaviour, string answerAddress = "192.0.2.1")
+    public FakeUpstream(UpstreamBehaviour behaviour, string answerAddress = "192.0.2.1", uint ttl = 30)
     {
         Behaviour = behaviour;
+        Ttl = ttl;
         AnswerAddress = IPAddress.Parse(answerAddress);
         // The kernel picks the UDP port; TCP may have given that port to a connection already, so retry.
         while (true)
@@ -62,6 +63,9 @@ internal sealed class FakeUpstream : IAsyncDisposable
 
     public UpstreamBehaviour Behaviour { get; }
 
+    /// <summary>TTL of the A records it answers with.</summary>
+    public uint Ttl { get; }
+
     public IPAddress AnswerAddress { get; }
 
     public IPEndPoint Endpoint { get; }
@@ -72,6 +76,9 @@ internal sealed class FakeUpstream : IAsyncDisposable
     public int TcpQueries => Volatile.Read(ref _tcpQueries);
 
     private int _tcpQueries;
+
+    /// <summary>Released once per UDP query received.</summary>
+    public SemaphoreSlim QueryArrived { get; } = new(0);
 
     /// <summary>Completes when the first UDP query arrives.</summary>
     public TaskCompletionSource FirstQuery { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -93,6 +100,7 @@ internal sealed class FakeUpstream : IAsyncDisposable
             var query = buffer.AsSpan(0, received.ReceivedBytes).ToArray();
             UdpQueryIds.Enqueue(BinaryPrimitives.ReadUInt16BigEndian(query));
             FirstQuery.TrySetResult();
+            QueryArrived.Release();
             foreach (var reply in Replies(query, overTcp: false))
             {
                 await _udp.SendToAsync(reply, SocketFlags.None, received.RemoteEndPoint);
@@ -187,7 +195,7 @@ internal sealed class FakeUpstream : IAsyncDisposable
         var address = AnswerAddress.GetAddressBytes();
         for (var i = 0; i < records; i++)
         {
-            reply.AddRange([0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4]);
+            reply.AddRange([0xC0, 0x0C, 0, 1, 0, 1, (byte)(Ttl >> 24), (byte)(Ttl >> 16), (byte)(Ttl >> 8), (byte)Ttl, 0, 4]);
             reply.AddRange(address);
         }
         return [.. reply];
@@ -200,5 +208,6 @@ internal sealed class FakeUpstream : IAsyncDisposable
         _tcp.Dispose();
         await Task.WhenAll(_udpLoop, _tcpLoop);
         _stop.Dispose();
+        QueryArrived.Dispose();
     }
 }
