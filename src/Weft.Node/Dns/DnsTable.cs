@@ -110,8 +110,10 @@ internal sealed class DnsTable
     }
 
     /// <summary>Builds a table from the netmap; <paramref name="problems"/> collects what had to be skipped.</summary>
-    public static DnsTable Build(DnsConfig? config, ControlNode self, IEnumerable<ControlNode> peers, List<string> problems)
+    /// <param name="ownEndpoints">Where this resolver listens: never an upstream, or every query would loop through it.</param>
+    public static DnsTable Build(DnsConfig? config, ControlNode self, IEnumerable<ControlNode> peers, List<string> problems, IReadOnlyCollection<IPEndPoint>? ownEndpoints = null)
     {
+        ownEndpoints ??= [];
         var magicDns = config is { MagicDns: true };
         var domain = config is null ? "" : DnsName.Canonical(config.Domain);
         if (domain.Length > 0 && DnsName.Encode(domain) is null)
@@ -163,7 +165,7 @@ internal sealed class DnsTable
             }
         }
 
-        var defaultRoute = new DnsRoute("", ParseNameservers(config?.Nameservers ?? [], problems));
+        var defaultRoute = new DnsRoute("", ParseNameservers(config?.Nameservers ?? [], ownEndpoints, problems));
         var split = new List<DnsRoute>();
         foreach (var (suffix, servers) in config?.SplitDns ?? new Dictionary<string, IReadOnlyList<string>>())
         {
@@ -173,7 +175,7 @@ internal sealed class DnsTable
                 problems.Add($"split DNS suffix \"{suffix}\" is not a valid DNS name; skipped");
                 continue;
             }
-            split.Add(new DnsRoute(canonical, ParseNameservers(servers, problems)));
+            split.Add(new DnsRoute(canonical, ParseNameservers(servers, ownEndpoints, problems)));
         }
         split.Sort((a, b) => b.Suffix.Length.CompareTo(a.Suffix.Length));
 
@@ -228,13 +230,18 @@ internal sealed class DnsTable
         return IPAddress.TryParse(slash < 0 ? text : text[..slash], out var address) ? address : null;
     }
 
-    private static IPEndPoint[] ParseNameservers(IEnumerable<string> servers, List<string> problems)
+    private static IPEndPoint[] ParseNameservers(IEnumerable<string> servers, IReadOnlyCollection<IPEndPoint> ownEndpoints, List<string> problems)
     {
         var endpoints = new List<IPEndPoint>();
         foreach (var server in servers)
         {
             if (DnsRoute.ParseNameserver(server) is { } endpoint)
             {
+                if (ownEndpoints.Contains(endpoint))
+                {
+                    problems.Add($"nameserver {endpoint} is this resolver itself; skipped (forwarding to it would loop)");
+                    continue;
+                }
                 endpoints.Add(endpoint);
             }
             else

@@ -69,7 +69,8 @@ public sealed partial class MagicDns : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(self);
         ArgumentNullException.ThrowIfNull(peers);
         var problems = new List<string>();
-        var table = DnsTable.Build(config, self, peers, problems);
+        List<IPEndPoint> own = [.. _options.ListenEndpoints, .. _bound];
+        var table = DnsTable.Build(config, self, peers, problems, own);
         foreach (var problem in problems)
         {
             Log.ConfigProblem(_logger, problem);
@@ -79,6 +80,12 @@ public sealed partial class MagicDns : IAsyncDisposable
         _cache.Clear();
         Log.Updated(_logger, table.MagicDnsEnabled, table.Domain, table.HostCount, table.DefaultRoute.Upstreams.Count);
     }
+
+    /// <summary>
+    /// Domains the OS resolver should append to single-label names (the tailnet domain first, then the
+    /// configured search domains), for <see cref="ResolverConfig.Apply"/>; empty before the first update.
+    /// </summary>
+    public IReadOnlyList<string> SearchDomains => Volatile.Read(ref _table).SearchDomains;
 
     /// <summary>The current table (tests and the bench read it).</summary>
     internal DnsTable Table => Volatile.Read(ref _table);

@@ -314,6 +314,18 @@ public sealed class DnsResponderTests
     }
 
     [Fact]
+    public void OwnAddress_AsNameserver_IsSkipped_SoQueriesCannotLoop()
+    {
+        var problems = new List<string>();
+        var own = new System.Net.IPEndPoint(System.Net.IPAddress.Parse("100.100.100.100"), 53);
+
+        var table = DnsTable.Build(Config with { Nameservers = ["100.100.100.100", "127.0.0.1:5300"] }, Self, [Beta], problems, [own]);
+
+        Assert.Contains(problems, p => p.Contains("loop", StringComparison.Ordinal));
+        Assert.Equal(5300, Assert.Single(table.DefaultRoute.Upstreams).Port);
+    }
+
+    [Fact]
     public void DuplicateName_KeepsTheFirst()
     {
         var problems = new List<string>();

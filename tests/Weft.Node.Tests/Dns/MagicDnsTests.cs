@@ -191,6 +191,14 @@ public sealed class MagicDnsTests
     }
 
     [Fact]
+    public async Task SearchDomains_StartWithTheTailnetDomain()
+    {
+        await using var dns = await StartAsync();
+
+        Assert.Equal(["tail.example"], dns.SearchDomains);
+    }
+
+    [Fact]
     public async Task NoUpstreams_IsRefused()
     {
         await using var dns = await StartAsync();
