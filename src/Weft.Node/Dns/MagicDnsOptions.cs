@@ -5,9 +5,6 @@ namespace Weft.Node.Dns;
 /// <summary>Where the MagicDNS resolver listens and how long it waits for upstreams.</summary>
 public sealed class MagicDnsOptions
 {
-    /// <summary>The resolver's well-known IPv6 address, the twin of 100.100.100.100.</summary>
-    public static readonly IPAddress MagicDnsIPv6 = IPAddress.Parse("fd7a:115c:a1e0::53");
-
     /// <summary>
     /// Addresses to serve on, each over UDP and TCP. Port 0 picks a free port (the same for UDP and TCP),
     /// which tests use. Defaults to 100.100.100.100:53 and [fd7a:115c:a1e0::53]:53.
@@ -15,7 +12,7 @@ public sealed class MagicDnsOptions
     public IList<IPEndPoint> ListenEndpoints { get; } =
     [
         new IPEndPoint(IPAddress.Parse(NodeConstants.MagicDnsIPv4), 53),
-        new IPEndPoint(MagicDnsIPv6, 53),
+        new IPEndPoint(IPAddress.Parse(NodeConstants.MagicDnsIPv6), 53),
     ];
 
     /// <summary>How long one upstream may take to answer before the next is tried (SERVFAIL after the last). Defaults to 2 seconds.</summary>
