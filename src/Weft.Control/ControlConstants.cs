@@ -76,4 +76,20 @@ internal static class ControlConstants
 
     /// <summary>Longest single wait of the key-expiry timer; timers reject more than about 49 days and key lifetimes are longer.</summary>
     public static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(1);
+
+    /// <summary>Parent domain of every tailnet's MagicDNS suffix (a special-use name that never resolves on the internet).</summary>
+    public const string TailnetDomainSuffix = "weft.internal";
+
+    /// <summary>Longest default key lifetime a tailnet may set, in days, as Tailscale's limit.</summary>
+    public const int MaxKeyExpiryDays = 180;
+
+    /// <summary>
+    /// Webmail domains shared by unrelated people: an identity there gets a personal tailnet rather than joining
+    /// one tailnet of the whole domain. Replaced by the sharedEmailDomains setting.
+    /// </summary>
+    public static readonly IReadOnlySet<string> DefaultSharedEmailDomains = new HashSet<string>(
+    [
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "icloud.com", "me.com",
+        "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "gmx.net", "web.de", "yandex.ru", "mail.ru", "qq.com", "163.com",
+    ], StringComparer.OrdinalIgnoreCase);
 }

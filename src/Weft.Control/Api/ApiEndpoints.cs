@@ -127,6 +127,7 @@ internal static partial class ApiEndpoints
         MapDevices(api);
         MapAdmin(api);
         MapDns(api);
+        MapTailnets(api);
     }
 
     private static async Task<IResult> SetPolicyAsync(HttpContext http, ControlService svc, ApiKeyRecord key, bool save, CancellationToken ct)

@@ -126,9 +126,50 @@ public sealed record ApiSearchPaths([property: JsonPropertyName("searchPaths")] 
 /// <summary>Tailscale-shaped GET/POST dns/preferences.</summary>
 public sealed record ApiDnsPreferences([property: JsonPropertyName("magicDNS")] bool MagicDns);
 
+/// <summary>Tailscale-shaped tailnet settings: the key lifetime, in days, that new logins and renewals get (0: keys never expire).</summary>
+public sealed record ApiTailnetSettings([property: JsonPropertyName("devicesKeyDurationDays")] int? DevicesKeyDurationDays);
+
+/// <summary>Body of POST tailnet/{tailnet}/users: a user an admin adds (role defaults to member).</summary>
+public sealed record ApiNewUser(
+    [property: JsonPropertyName("loginName")] string? LoginName,
+    [property: JsonPropertyName("displayName")] string? DisplayName,
+    [property: JsonPropertyName("role")] string? Role);
+
+/// <summary>A tailnet as server admins see it.</summary>
+public sealed record ApiTailnet(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("domain")] string Domain,
+    [property: JsonPropertyName("devicesKeyDurationDays")] int DevicesKeyDurationDays,
+    [property: JsonPropertyName("created")] DateTimeOffset Created);
+
+/// <summary>Every tailnet of the server.</summary>
+public sealed record ApiTailnetList([property: JsonPropertyName("tailnets")] IReadOnlyList<ApiTailnet> Tailnets);
+
+/// <summary>Body of POST tailnets: a named tailnet to create unless it exists.</summary>
+public sealed record ApiNewTailnet([property: JsonPropertyName("name")] string? Name);
+
+/// <summary>Body of POST users: an identity to place in its tailnet by email domain.</summary>
+public sealed record ApiPlaceUser(
+    [property: JsonPropertyName("loginName")] string? LoginName,
+    [property: JsonPropertyName("displayName")] string? DisplayName);
+
+/// <summary>Where an identity was placed: its user, its tailnet, and whether the user is new.</summary>
+public sealed record ApiPlacedUser(
+    [property: JsonPropertyName("user")] ApiUser User,
+    [property: JsonPropertyName("tailnet")] string Tailnet,
+    [property: JsonPropertyName("created")] bool Created);
+
 /// <summary>Source-generated JSON for the REST API.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ApiDevice))]
+[JsonSerializable(typeof(ApiTailnetSettings))]
+[JsonSerializable(typeof(ApiNewUser))]
+[JsonSerializable(typeof(ApiTailnet))]
+[JsonSerializable(typeof(ApiTailnetList))]
+[JsonSerializable(typeof(ApiNewTailnet))]
+[JsonSerializable(typeof(ApiPlaceUser))]
+[JsonSerializable(typeof(ApiPlacedUser))]
 [JsonSerializable(typeof(ApiDeviceList))]
 [JsonSerializable(typeof(ApiAuthorize))]
 [JsonSerializable(typeof(ApiTags))]

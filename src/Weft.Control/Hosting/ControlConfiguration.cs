@@ -28,6 +28,7 @@ public static class ControlConfiguration
         ("EPHEMERAL_TIMEOUT_SECONDS", (o, v) => o.EphemeralTimeoutSeconds = Number("EPHEMERAL_TIMEOUT_SECONDS", v)),
         ("REGISTER_BURST", (o, v) => o.RegisterBurst = Number("REGISTER_BURST", v)),
         ("REGISTER_PER_MINUTE", (o, v) => o.RegisterPerMinute = Number("REGISTER_PER_MINUTE", v)),
+        ("SHARED_EMAIL_DOMAINS", (o, v) => o.SharedEmailDomains = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
     ];
 
     /// <summary>

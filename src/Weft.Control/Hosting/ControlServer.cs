@@ -78,7 +78,12 @@ public sealed partial class ControlServer : IAsyncDisposable
             var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control");
             // Replicas on one PostgreSQL database tell each other their changes; a SQLite server is alone.
             var changes = options.Postgres is { } connection ? new PostgresChangeFeed(connection, log, time) : null;
-            return new ControlService(store, time, TimeSpan.FromSeconds(options.EphemeralTimeoutSeconds), log, changes);
+            return new ControlService(store, time, TimeSpan.FromSeconds(options.EphemeralTimeoutSeconds), log, changes)
+            {
+                SharedEmailDomains = options.SharedEmailDomains is { } shared
+                    ? new HashSet<string>(shared, StringComparer.OrdinalIgnoreCase)
+                    : ControlConstants.DefaultSharedEmailDomains,
+            };
         });
         AddConsole(builder, options);
         var app = builder.Build();

@@ -49,6 +49,13 @@ public sealed class ControlServerOptions
     [JsonPropertyName("registerPerMinute")]
     public int RegisterPerMinute { get; set; } = ControlConstants.DefaultRegisterPerMinute;
 
+    /// <summary>
+    /// Email domains shared by unrelated people (webmail): a new identity there gets a personal tailnet, any other
+    /// domain an organization tailnet. Defaults to a list of common webmail domains (gmail.com, outlook.com, ...).
+    /// </summary>
+    [JsonPropertyName("sharedEmailDomains")]
+    public IReadOnlyList<string>? SharedEmailDomains { get; set; }
+
     /// <summary>Single sign-on for the admin console and node logins. Defaults to null (local accounts only).</summary>
     [JsonPropertyName("oidc")]
     public Weft.Control.Auth.OidcSettings? Oidc { get; set; }

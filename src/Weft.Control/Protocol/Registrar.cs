@@ -80,8 +80,9 @@ internal sealed class Registrar(ControlService service, string baseUrl, Registra
         NodeRecord node;
         if (existing is not null && existing.TailnetId == key.TailnetId)
         {
-            // Re-authentication keeps identity and addresses; only the key and its expiry change.
-            node = existing with { NodeKey = request.NodeKey, KeyExpiry = expiry, Authorized = true, Tags = key.Tags.Count > 0 ? key.Tags : existing.Tags };
+            // Re-authentication keeps identity and addresses; only the key and its expiry change. A node
+            // without expiry (an admin disabled it) keeps none.
+            node = existing with { NodeKey = request.NodeKey, KeyExpiry = existing.KeyExpiry is null ? null : expiry, Authorized = true, Tags = key.Tags.Count > 0 ? key.Tags : existing.Tags };
             await service.UpdateNodeAsync(node, ct).ConfigureAwait(false);
         }
         else

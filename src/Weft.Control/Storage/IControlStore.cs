@@ -107,4 +107,10 @@ public interface IControlStore : IAsyncDisposable
 
     /// <summary>Records that a pending registration became <paramref name="nodeId"/>; false if it is gone or was approved already.</summary>
     Task<bool> CompletePendingAsync(string id, long nodeId, CancellationToken ct = default);
+
+    /// <summary>Sets the key lifetime, in days, that new logins and key renewals of a tailnet get (0: no expiry); false if the tailnet does not exist.</summary>
+    Task<bool> SetTailnetKeyExpiryAsync(long tailnetId, int days, CancellationToken ct = default);
+
+    /// <summary>The oldest user with this login (compared ignoring case) in any tailnet, or null.</summary>
+    Task<UserRecord?> FindUserByLoginAsync(string login, CancellationToken ct = default);
 }

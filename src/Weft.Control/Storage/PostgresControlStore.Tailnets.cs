@@ -40,6 +40,12 @@ public sealed partial class PostgresControlStore
     public async Task<IReadOnlyList<UserRecord>> ListUsersAsync(long tailnetId, CancellationToken ct = default) =>
         await QueryAsync($"SELECT {UserColumns} FROM users WHERE tailnet_id = @tn ORDER BY id", ReadUser, ct, ("tn", tailnetId)).ConfigureAwait(false);
 
+    public Task<bool> SetTailnetKeyExpiryAsync(long tailnetId, int days, CancellationToken ct = default) =>
+        WriteAsync(async (c, tx) => await ExecAsync(c, tx, "UPDATE tailnets SET key_expiry_days = @d WHERE id = @id", ct, ("d", days), ("id", tailnetId)).ConfigureAwait(false) == 1, ct);
+
+    public async Task<UserRecord?> FindUserByLoginAsync(string login, CancellationToken ct = default) =>
+        (await QueryAsync($"SELECT {UserColumns} FROM users WHERE lower(login) = lower(@l) ORDER BY id LIMIT 1", ReadUser, ct, ("l", login)).ConfigureAwait(false)).FirstOrDefault();
+
     public async Task<PolicyRecord> GetPolicyAsync(long tailnetId, CancellationToken ct = default) =>
         (await QueryAsync($"SELECT {PolicyColumns} FROM policies WHERE tailnet_id = @tn ORDER BY id DESC LIMIT 1", ReadPolicy, ct, ("tn", tailnetId)).ConfigureAwait(false)).FirstOrDefault()
         ?? throw new KeyNotFoundException($"tailnet {tailnetId} has no policy");

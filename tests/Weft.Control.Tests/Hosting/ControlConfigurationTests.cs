@@ -28,6 +28,17 @@ public sealed class ControlConfigurationTests
     }
 
     [Fact]
+    public void Load_SharedEmailDomains_FromFileOrCommaSeparatedVariable()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("c.json"), """{ "sharedEmailDomains": ["mail.example"] }""");
+        Assert.Equal(["mail.example"], ControlConfiguration.Load(dir.File("c.json"), new Hashtable(), null).SharedEmailDomains);
+        var env = new Hashtable { ["WEFT_CONTROL_SHARED_EMAIL_DOMAINS"] = "a.example, b.example," };
+        Assert.Equal(["a.example", "b.example"], ControlConfiguration.Load(dir.File("c.json"), env, null).SharedEmailDomains);
+        Assert.Null(ControlConfiguration.Load(null, new Hashtable(), null).SharedEmailDomains);
+    }
+
+    [Fact]
     public void Load_Nothing_GivesDefaults()
     {
         var o = ControlConfiguration.Load(null, new Hashtable(), null);

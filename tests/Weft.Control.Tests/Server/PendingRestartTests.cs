@@ -28,10 +28,9 @@ public sealed class PendingRestartTests
 
             s = await s.RestartAsync(ct);
             var id = IdOf(first.AuthUrl!);
-            using (var page = await s.Http.GetAsync($"/register/{id}", ct))
-            {
-                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-            }
+            var kept = await s.Store.GetPendingAsync(id, ct);
+            Assert.NotNull(kept);
+            Assert.Null(kept.NodeId);
 
             await using var again = await TestNode.ConnectAsync(s, ct, machine, nodeKey);
             var followup = again.RegisterAsync(null, "laptop", ct, followup: first.AuthUrl);
@@ -49,9 +48,8 @@ public sealed class PendingRestartTests
             var map = await again.Client.ReceiveMapAsync(ct);
             Assert.Equal(stored.Id, map!.Self!.Id);
 
-            // Used: the page and a second approval say so.
-            using var page2 = await s.Http.GetAsync($"/register/{id}", ct);
-            Assert.Equal(HttpStatusCode.NotFound, page2.StatusCode);
+            // Used: the store records the node, and a second approval is refused.
+            Assert.Equal(stored.Id, (await s.Store.GetPendingAsync(id, ct))!.NodeId);
             using var approve2 = await s.Http.SendAsync(s.Request(HttpMethod.Post, $"/api/v2/tailnet/-/registrations/{id}/approve", s.OwnerApiKey), ct);
             Assert.Equal(HttpStatusCode.NotFound, approve2.StatusCode);
         }
