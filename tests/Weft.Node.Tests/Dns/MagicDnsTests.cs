@@ -242,6 +242,27 @@ public sealed class MagicDnsTests
     }
 
     [Fact]
+    public async Task Tcp_IdleClient_IsDisconnected()
+    {
+        var time = new FakeTimeProvider();
+        await using var dns = await StartAsync(time);
+        using var connection = await DnsClient.ConnectTcpAsync(dns.BoundEndpoints[0]);
+        Parse(await DnsClient.TcpAsync(connection, Query("beta.tail.example", A)));
+
+        // The server is now waiting for the next query under a fresh idle timer, armed at a moment the test
+        // cannot observe: advance the fake clock a second at a time until the server closes (bounded).
+        var closed = connection.ReceiveAsync(new byte[1], SocketFlags.None, TestContext.Current.CancellationToken).AsTask();
+        for (var step = 0; step < 600 && !closed.IsCompleted; step++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(closed, Task.Delay(10, TestContext.Current.CancellationToken));
+        }
+
+        Assert.True(closed.IsCompleted, "the idle connection stayed open");
+        Assert.Equal(0, await closed);
+    }
+
+    [Fact]
     public async Task Start_OnAddressOfNoInterface_SaysSo()
     {
         var options = new MagicDnsOptions();
