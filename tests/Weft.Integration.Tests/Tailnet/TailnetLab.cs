@@ -125,7 +125,7 @@ internal sealed class TailnetLab : IAsyncDisposable
             "--accept-dns", acceptDns ? "true" : "false", "--timeout", "60s"]);
         if (!up.Succeeded)
         {
-            throw new LabException($"`weft up` on {hostname} failed ({up.ExitCode}): {up.StandardOutput}{up.StandardError}\n--- daemon ---\n{daemon.Process.Output}");
+            throw new LabException($"`weft up` on {hostname} failed ({up.ExitCode}): {up.StandardOutput}{up.StandardError}\n--- daemon ---\n{daemon.Process.Output}\n--- control ---\n{Control.Process.Output}");
         }
 
         return node;
