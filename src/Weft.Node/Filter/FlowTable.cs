@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Security.Cryptography;
 
 namespace Weft.Node.Filter;
 
@@ -22,7 +21,7 @@ internal sealed class FlowTable
     private readonly Slot[] _slots;
     private readonly uint[] _tags;
     private readonly int _mask;
-    private readonly ulong _seed;
+    private readonly FlowHashKey _hashKey;
 
     // _gate serialises writers (inserts); readers never take it.
     private readonly Lock _gate = new();
@@ -37,7 +36,7 @@ internal sealed class FlowTable
         _slots = new Slot[size];
         _tags = new uint[size];
         _mask = size - 1;
-        _seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        _hashKey = FlowHashKey.Create();
     }
 
     /// <summary>Slots in the table.</summary>
@@ -78,7 +77,7 @@ internal sealed class FlowTable
     /// <summary>Tracks <paramref name="key"/> until <paramref name="expiry"/>, or extends it when already tracked.</summary>
     public void Add(in FlowKey key, long now, long expiry)
     {
-        var hash = key.Hash(_seed);
+        var hash = key.Hash(in _hashKey);
         var tag = Tag(hash);
         var home = (int)hash & _mask;
         lock (_gate)
@@ -100,7 +99,7 @@ internal sealed class FlowTable
                 }
                 ref var slot = ref _slots[index];
                 var slotExpiry = Volatile.Read(ref slot.Stamp) >> 1;
-                if (slotTag == tag && slot.Key == key)
+                if (slotTag == tag && slot.Key.Equals(in key))
                 {
                     // Only this writer changes keys, so the key read needs no version check here.
                     Interlocked.Exchange(ref slot.Stamp, expiry << 1);
@@ -150,7 +149,7 @@ internal sealed class FlowTable
     /// <summary>The slot holding a live <paramref name="key"/>, or -1.</summary>
     private int Find(in FlowKey key, long now, out long stamp)
     {
-        var hash = key.Hash(_seed);
+        var hash = key.Hash(in _hashKey);
         var tag = Tag(hash);
         var home = (int)hash & _mask;
         for (var i = 0; i < FilterConstants.ProbeWindow; i++)
@@ -165,8 +164,7 @@ internal sealed class FlowTable
             {
                 continue;
             }
-            Read(index, out var slotKey, out stamp);
-            if (slotKey == key)
+            if (TryMatch(index, in key, out stamp))
             {
                 return stamp >> 1 > now ? index : -1;
             }
@@ -175,8 +173,11 @@ internal sealed class FlowTable
         return -1;
     }
 
-    /// <summary>A consistent copy of a slot's key and stamp (sequence-lock read).</summary>
-    private void Read(int index, out FlowKey key, out long stamp)
+    /// <summary>
+    /// Compares a slot's key with <paramref name="key"/> in place and reads its stamp, under the sequence
+    /// lock: an answer from a slot that changed meanwhile is thrown away and the slot read again.
+    /// </summary>
+    private bool TryMatch(int index, in FlowKey key, out long stamp)
     {
         ref var slot = ref _slots[index];
         var spin = default(SpinWait);
@@ -185,13 +186,13 @@ internal sealed class FlowTable
             var version = Volatile.Read(ref slot.Version);
             if ((version & 1) == 0)
             {
-                key = slot.Key;
+                var equal = slot.Key.Equals(in key);
                 stamp = Volatile.Read(ref slot.Stamp);
-                // The copies above must complete before the version is read again.
-                Interlocked.MemoryBarrier();
+                // The reads above must complete before the version is read again (free on x64, a fence on Arm).
+                Volatile.ReadBarrier();
                 if (Volatile.Read(ref slot.Version) == version)
                 {
-                    return;
+                    return equal;
                 }
             }
             spin.SpinOnce();
@@ -205,7 +206,7 @@ internal sealed class FlowTable
         var version = slot.Version;
         Volatile.Write(ref slot.Version, version + 1);
         // Readers must see the odd version before any byte of the new key.
-        Interlocked.MemoryBarrier();
+        Volatile.WriteBarrier();
         Volatile.Write(ref _tags[index], tag);
         slot.Key = key;
         Interlocked.Exchange(ref slot.Stamp, stamp);

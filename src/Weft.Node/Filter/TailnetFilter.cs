@@ -28,7 +28,7 @@ namespace Weft.Node.Filter;
 /// covers (subnet routes are covered by their rules) is dropped and counted apart.</item>
 /// </list>
 /// </remarks>
-public sealed class TailnetFilter : IPacketFilter
+public sealed class TailnetFilter : IPacketFilter, IDisposable
 {
     private readonly TimeProvider _time;
     private readonly FlowTable _flows;
@@ -37,6 +37,10 @@ public sealed class TailnetFilter : IPacketFilter
     private readonly long _udpTicks;
     private readonly long _icmpTicks;
     private readonly long _fragmentTicks;
+    private readonly ITimer _clock;
+
+    // The current timestamp, refreshed every ClockResolution by _clock: the data path never reads the clock itself.
+    private long _now;
 
     // Replaced whole by SetRules (copy-on-write); the data path reads it once per packet.
     private volatile RuleSet _rules = RuleSet.Empty;
@@ -59,6 +63,9 @@ public sealed class TailnetFilter : IPacketFilter
         _icmpTicks = Ticks(time, FilterConstants.IcmpTimeout);
         _fragmentTicks = Ticks(time, FilterConstants.FragmentTimeout);
         Counters = new FilterCounters(this);
+        _now = time.GetTimestamp();
+        _clock = time.CreateTimer(
+            static state => ((TailnetFilter)state!).Tick(), this, FilterConstants.ClockResolution, FilterConstants.ClockResolution);
     }
 
     /// <summary>Accepted, dropped (by reason) and tracked counts.</summary>
@@ -114,7 +121,7 @@ public sealed class TailnetFilter : IPacketFilter
             // Nothing to track; the peer's filter judges what it receives.
             return true;
         }
-        var now = _time.GetTimestamp();
+        var now = Volatile.Read(ref _now);
         switch (p.Protocol)
         {
             case IpProtocol.Tcp:
@@ -159,7 +166,7 @@ public sealed class TailnetFilter : IPacketFilter
             Interlocked.Increment(ref Counters._malformed);
             return false;
         }
-        var now = _time.GetTimestamp();
+        var now = Volatile.Read(ref _now);
         if (p.Fragment == FragmentPart.Later)
         {
             if (_flows.Contains(FlowKey.ForFragment(p.Source, p.Destination, p.FragmentId, p.Protocol), now))
@@ -192,7 +199,12 @@ public sealed class TailnetFilter : IPacketFilter
         return true;
     }
 
-    internal int CountTrackedFlows() => _flows.CountLive(_time.GetTimestamp());
+    /// <summary>Stops the filter's clock.</summary>
+    public void Dispose() => _clock.Dispose();
+
+    internal int CountTrackedFlows() => _flows.CountLive(Volatile.Read(ref _now));
+
+    private void Tick() => Volatile.Write(ref _now, _time.GetTimestamp());
 
     /// <summary>True (and the flow refreshed) when the packet answers a flow this node opened.</summary>
     private bool MatchesTrackedFlow(in IpPacket p, long now)

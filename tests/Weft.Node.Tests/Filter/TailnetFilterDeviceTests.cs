@@ -78,5 +78,6 @@ public sealed class TailnetFilterDeviceTests : IDisposable
     {
         _self.Dispose();
         _peer.Dispose();
+        _filter.Dispose();
     }
 }

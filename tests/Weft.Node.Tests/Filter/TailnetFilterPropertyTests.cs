@@ -13,7 +13,7 @@ public sealed class TailnetFilterPropertyTests
     public void RandomPackets_NeverThrow_AndEveryInboundOutcomeIsCounted()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
-        var filter = new TailnetFilter(time, flowCapacity: 256);
+        using var filter = new TailnetFilter(time, flowCapacity: 256);
         filter.SetRules(TailnetFilterTests.SshFromB, TailnetFilterTests.LocalAddresses);
         byte[][] seeds =
         [

@@ -10,7 +10,7 @@ namespace Weft.Node.Tests.Filter;
 /// The stateful filter with rules that let peer B (100.64.0.2, fd7a:115c:a1e0::2) reach this node
 /// (100.64.0.1, fd7a:115c:a1e0::1) on tcp/22 only; peer C (100.64.0.3) has no rule.
 /// </summary>
-public sealed class TailnetFilterTests
+public sealed class TailnetFilterTests : IDisposable
 {
     private const string Self = "100.64.0.1";
     private const string Self6 = "fd7a:115c:a1e0::1";
@@ -282,7 +282,7 @@ public sealed class TailnetFilterTests
     [Fact]
     public void FlowTable_WhenFull_EvictsAndKeepsWorking()
     {
-        var small = new TailnetFilter(_time, flowCapacity: 16);
+        using var small = new TailnetFilter(_time, flowCapacity: 16);
         small.SetRules(SshFromB, LocalAddresses);
         for (ushort port = 1000; port < 1200; port++)
         {
@@ -297,7 +297,7 @@ public sealed class TailnetFilterTests
     [Fact]
     public void ConcurrentReadersAndWriters_SeeEveryOwnFlow()
     {
-        var filter = new TailnetFilter(_time, flowCapacity: 1 << 16);
+        using var filter = new TailnetFilter(_time, flowCapacity: 1 << 16);
         var failures = 0;
         Parallel.For(0, 4, thread =>
         {
@@ -315,6 +315,8 @@ public sealed class TailnetFilterTests
         Assert.Equal(12000, filter.Counters.AcceptedByFlow);
         Assert.Equal(12000, filter.Counters.TrackedFlows);
     }
+
+    public void Dispose() => _filter.Dispose();
 
     private static byte[] Header(byte first, int length)
     {
