@@ -19,7 +19,8 @@ internal static partial class ApiEndpoints
     {
         api.MapGet("/tailnet/{tailnet}/dns", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: false, async (key, ct) =>
-                Json(DnsSettings.FromJson(await svc.Store.GetDnsAsync(key.TailnetId, ct).ConfigureAwait(false)), ApiJsonContext.Default.DnsSettings)));
+                Json(DnsSettings.FromJson(await svc.Store.GetDnsAsync(key.TailnetId, ct).ConfigureAwait(false)), ApiJsonContext.Default.DnsSettings)))
+            .Returns<DnsSettings>();
         api.MapPost("/tailnet/{tailnet}/dns", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
@@ -37,7 +38,9 @@ internal static partial class ApiEndpoints
 
                 await svc.SetDnsAsync(key.TailnetId, body, ct).ConfigureAwait(false);
                 return Json(body, ApiJsonContext.Default.DnsSettings);
-            }));
+            }))
+            .Takes<DnsSettings>()
+            .Returns<DnsSettings>();
         api.MapGet("/tailnet/{tailnet}/users", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: false, async (key, ct) =>
             {
@@ -49,7 +52,8 @@ internal static partial class ApiEndpoints
                 }
 
                 return Json(new ApiUserList(list), ApiJsonContext.Default.ApiUserList);
-            }));
+            }))
+            .Returns<ApiUserList>();
         api.MapPost("/users/{id}/role", (HttpContext http, string id, ControlService svc) =>
             WithTailnet(http, svc, "-", write: true, async (key, ct) =>
             {
@@ -89,7 +93,9 @@ internal static partial class ApiEndpoints
 
                 await svc.SetUserRoleAsync(user, role, ct).ConfigureAwait(false);
                 return Json(User(user with { Role = role }), ApiJsonContext.Default.ApiUser);
-            }));
+            }))
+            .Takes<ApiRole>()
+            .Returns<ApiUser>();
         api.MapGet("/tailnet/{tailnet}/apikeys", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
@@ -101,7 +107,8 @@ internal static partial class ApiEndpoints
                 }
 
                 return Json(new ApiApiKeyList(list), ApiJsonContext.Default.ApiApiKeyList);
-            }));
+            }))
+            .Returns<ApiApiKeyList>();
         api.MapPost("/tailnet/{tailnet}/apikeys", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
@@ -117,7 +124,9 @@ internal static partial class ApiEndpoints
                 // The new key acts as the caller's user, so it can never hold more rights than the caller.
                 var (created, secret) = await svc.Store.CreateApiKeyAsync(key.TailnetId, key.UserId, TimeSpan.FromSeconds(seconds), svc.Time.GetUtcNow(), ct).ConfigureAwait(false);
                 return Json(ApiKey(created, secret), ApiJsonContext.Default.ApiApiKey);
-            }));
+            }))
+            .Takes<ApiApiKeyRequest>()
+            .Returns<ApiApiKey>();
         api.MapDelete("/tailnet/{tailnet}/apikeys/{id}", (HttpContext http, string tailnet, string id, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
@@ -137,7 +146,8 @@ internal static partial class ApiEndpoints
                 }
 
                 return Problem(404, $"API key {id} not found");
-            }));
+            }))
+            .ReturnsNothing();
         api.MapGet("/tailnet/{tailnet}/acl/history", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: false, async (key, ct) =>
             {
@@ -149,9 +159,11 @@ internal static partial class ApiEndpoints
                 }
 
                 return Json(new ApiPolicyHistory(list), ApiJsonContext.Default.ApiPolicyHistory);
-            }));
+            }))
+            .Returns<ApiPolicyHistory>();
         api.MapGet("/tailnet/{tailnet}/acl/preview", (HttpContext http, string tailnet, ControlService svc) =>
-            WithTailnet(http, svc, tailnet, write: false, (key, ct) => PreviewAsync(http, svc, key, ct)));
+            WithTailnet(http, svc, tailnet, write: false, (key, ct) => PreviewAsync(http, svc, key, ct)))
+            .Returns<ApiPreview>();
     }
 
     /// <summary>GET acl/preview?node=ID or ?user=LOGIN: what that node or user may reach under the current policy.</summary>

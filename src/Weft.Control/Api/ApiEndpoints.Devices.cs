@@ -32,7 +32,9 @@ internal static partial class ApiEndpoints
                 }
 
                 return Json(Device(renamed, await svc.Store.GetUserAsync(node.UserId, ct).ConfigureAwait(false)), ApiJsonContext.Default.ApiDevice);
-            }));
+            }))
+            .Takes<ApiName>()
+            .Returns<ApiDevice>();
         api.MapPost("/device/{id}/key", (HttpContext http, string id, ControlService svc) =>
             WithDevice(http, svc, id, write: true, async (_, node, ct) =>
             {
@@ -53,10 +55,13 @@ internal static partial class ApiEndpoints
                 var updated = node with { KeyExpiry = expiry };
                 await svc.UpdateNodeAsync(updated, ct).ConfigureAwait(false);
                 return Json(Device(updated, await svc.Store.GetUserAsync(node.UserId, ct).ConfigureAwait(false)), ApiJsonContext.Default.ApiDevice);
-            }));
+            }))
+            .Takes<ApiKeyExpiry>()
+            .Returns<ApiDevice>();
         api.MapGet("/device/{id}/routes", (HttpContext http, string id, ControlService svc) =>
             WithDevice(http, svc, id, write: false, async (_, node, ct) =>
-                Json(Routes(await RoutesOfAsync(svc, node, ct).ConfigureAwait(false)), ApiJsonContext.Default.ApiRoutes)));
+                Json(Routes(await RoutesOfAsync(svc, node, ct).ConfigureAwait(false)), ApiJsonContext.Default.ApiRoutes)))
+            .Returns<ApiRoutes>();
         api.MapPost("/device/{id}/routes", (HttpContext http, string id, ControlService svc) =>
             WithDevice(http, svc, id, write: true, async (_, node, ct) =>
             {
@@ -91,7 +96,9 @@ internal static partial class ApiEndpoints
                 var routes = current with { Approved = enabled };
                 await svc.SetRoutesAsync(node, routes, ct).ConfigureAwait(false);
                 return Json(Routes(routes), ApiJsonContext.Default.ApiRoutes);
-            }));
+            }))
+            .Takes<ApiSetRoutes>()
+            .Returns<ApiRoutes>();
     }
 
     private static async Task<NodeRoutes> RoutesOfAsync(ControlService svc, NodeRecord node, CancellationToken ct) =>

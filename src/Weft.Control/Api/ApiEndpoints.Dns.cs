@@ -30,7 +30,8 @@ internal static partial class ApiEndpoints
     {
         api.MapGet($"/tailnet/{{tailnet}}/dns/{part}", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: false, async (key, ct) =>
-                Json(read(DnsSettings.FromJson(await svc.Store.GetDnsAsync(key.TailnetId, ct).ConfigureAwait(false))), type)));
+                Json(read(DnsSettings.FromJson(await svc.Store.GetDnsAsync(key.TailnetId, ct).ConfigureAwait(false))), type)))
+            .Returns<T>();
         api.MapPost($"/tailnet/{{tailnet}}/dns/{part}", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
@@ -48,6 +49,8 @@ internal static partial class ApiEndpoints
 
                 await svc.SetDnsAsync(key.TailnetId, changed, ct).ConfigureAwait(false);
                 return Json(read(changed), type);
-            }));
+            }))
+            .Takes<T>()
+            .Returns<T>();
     }
 }

@@ -21,7 +21,7 @@ internal static partial class ApiEndpoints
                 var t = await svc.Store.GetTailnetAsync(key.TailnetId, ct).ConfigureAwait(false);
                 return Json(new ApiTailnetSettings(t!.KeyExpiryDays), ApiJsonContext.Default.ApiTailnetSettings);
             }))
-            .Produces<ApiTailnetSettings>();
+            .Returns<ApiTailnetSettings>();
         api.MapPatch("/tailnet/{tailnet}/settings", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
@@ -34,7 +34,8 @@ internal static partial class ApiEndpoints
                 await svc.SetKeyExpiryDaysAsync(key.TailnetId, days, ct).ConfigureAwait(false);
                 return Json(new ApiTailnetSettings(days), ApiJsonContext.Default.ApiTailnetSettings);
             }))
-            .Produces<ApiTailnetSettings>();
+            .Returns<ApiTailnetSettings>()
+            .Takes<ApiTailnetSettings>();
         api.MapPost("/tailnet/{tailnet}/users", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
@@ -54,7 +55,8 @@ internal static partial class ApiEndpoints
                 var user = await svc.CreateUserAsync(key.TailnetId, login, body.DisplayName ?? login, role, ct).ConfigureAwait(false);
                 return user is null ? Problem(409, $"user '{login}' already exists in this tailnet") : Json(User(user), ApiJsonContext.Default.ApiUser);
             }))
-            .Produces<ApiUser>();
+            .Returns<ApiUser>()
+            .Takes<ApiNewUser>();
         api.MapGet("/tailnets", (HttpContext http, ControlService svc) =>
             WithServerAdmin(http, svc, async ct =>
             {
@@ -66,7 +68,7 @@ internal static partial class ApiEndpoints
 
                 return Json(new ApiTailnetList(list), ApiJsonContext.Default.ApiTailnetList);
             }))
-            .Produces<ApiTailnetList>();
+            .Returns<ApiTailnetList>();
         api.MapPost("/tailnets", (HttpContext http, ControlService svc) =>
             WithServerAdmin(http, svc, async ct =>
             {
@@ -79,8 +81,9 @@ internal static partial class ApiEndpoints
                 var (tailnet, created) = await svc.EnsureTailnetAsync(name, ct).ConfigureAwait(false);
                 return Results.Json(Tailnet(tailnet), ApiJsonContext.Default.ApiTailnet, statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
             }))
-            .Produces<ApiTailnet>()
-            .Produces<ApiTailnet>(StatusCodes.Status201Created);
+            .Returns<ApiTailnet>()
+            .Produces<ApiTailnet>(StatusCodes.Status201Created)
+            .Takes<ApiNewTailnet>();
         api.MapPost("/users", (HttpContext http, ControlService svc) =>
             WithServerAdmin(http, svc, async ct =>
             {
@@ -93,7 +96,8 @@ internal static partial class ApiEndpoints
                 var tailnet = await svc.Store.GetTailnetAsync(placed.User.TailnetId, ct).ConfigureAwait(false);
                 return Json(new ApiPlacedUser(User(placed.User), tailnet!.Name, placed.Created), ApiJsonContext.Default.ApiPlacedUser);
             }))
-            .Produces<ApiPlacedUser>();
+            .Returns<ApiPlacedUser>()
+            .Takes<ApiPlaceUser>();
     }
 
     /// <summary>Runs <paramref name="work"/> for a server admin: an owner or admin of the server's first tailnet, whose key acts beyond its tailnet.</summary>

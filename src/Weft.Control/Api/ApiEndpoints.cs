@@ -27,16 +27,19 @@ internal static partial class ApiEndpoints
                 var nodes = await svc.Store.ListNodesAsync(key.TailnetId, ct).ConfigureAwait(false);
                 var users = (await svc.Store.ListUsersAsync(key.TailnetId, ct).ConfigureAwait(false)).ToDictionary(u => u.Id);
                 return Json(new ApiDeviceList([.. nodes.Select(n => Device(n, users.GetValueOrDefault(n.UserId)))]), ApiJsonContext.Default.ApiDeviceList);
-            }));
+            }))
+            .Returns<ApiDeviceList>();
         api.MapGet("/device/{id}", (HttpContext http, string id, ControlService svc) =>
             WithDevice(http, svc, id, write: false, async (_, node, ct) =>
-                Json(Device(node, await svc.Store.GetUserAsync(node.UserId, ct).ConfigureAwait(false)), ApiJsonContext.Default.ApiDevice)));
+                Json(Device(node, await svc.Store.GetUserAsync(node.UserId, ct).ConfigureAwait(false)), ApiJsonContext.Default.ApiDevice)))
+            .Returns<ApiDevice>();
         api.MapDelete("/device/{id}", (HttpContext http, string id, ControlService svc) =>
             WithDevice(http, svc, id, write: true, async (_, node, ct) =>
             {
                 await svc.DeleteNodeAsync(node, ct).ConfigureAwait(false);
                 return Results.Ok();
-            }));
+            }))
+            .ReturnsNothing();
         api.MapPost("/device/{id}/authorized", (HttpContext http, string id, ControlService svc) =>
             WithDevice(http, svc, id, write: true, async (_, node, ct) =>
             {
@@ -48,13 +51,16 @@ internal static partial class ApiEndpoints
 
                 await svc.UpdateNodeAsync(node with { Authorized = body.Authorized }, ct).ConfigureAwait(false);
                 return Results.Ok();
-            }));
+            }))
+            .Takes<ApiAuthorize>()
+            .ReturnsNothing();
         api.MapPost("/device/{id}/expire", (HttpContext http, string id, ControlService svc) =>
             WithDevice(http, svc, id, write: true, async (_, node, ct) =>
             {
                 await svc.UpdateNodeAsync(node with { KeyExpiry = svc.Time.GetUtcNow() }, ct).ConfigureAwait(false);
                 return Results.Ok();
-            }));
+            }))
+            .ReturnsNothing();
         api.MapPost("/device/{id}/tags", (HttpContext http, string id, ControlService svc) =>
             WithDevice(http, svc, id, write: true, async (key, node, ct) =>
             {
@@ -72,10 +78,13 @@ internal static partial class ApiEndpoints
 
                 await svc.UpdateNodeAsync(node with { Tags = body.Tags }, ct).ConfigureAwait(false);
                 return Results.Ok();
-            }));
+            }))
+            .Takes<ApiTags>()
+            .ReturnsNothing();
         api.MapGet("/tailnet/{tailnet}/keys", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: false, async (key, ct) =>
-                Json(new ApiAuthKeyList([.. (await svc.Store.ListAuthKeysAsync(key.TailnetId, ct).ConfigureAwait(false)).Select(k => AuthKey(k, null))]), ApiJsonContext.Default.ApiAuthKeyList)));
+                Json(new ApiAuthKeyList([.. (await svc.Store.ListAuthKeysAsync(key.TailnetId, ct).ConfigureAwait(false)).Select(k => AuthKey(k, null))]), ApiJsonContext.Default.ApiAuthKeyList)))
+            .Returns<ApiAuthKeyList>();
         api.MapPost("/tailnet/{tailnet}/keys", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
@@ -101,29 +110,39 @@ internal static partial class ApiEndpoints
                 var (created, secret) = await svc.Store.CreateAuthKeyAsync(key.TailnetId, key.UserId,
                     new AuthKeyOptions(body.Reusable, body.Ephemeral, body.Preauthorized, tags, lifetime), svc.Time.GetUtcNow(), ct).ConfigureAwait(false);
                 return Json(AuthKey(created, secret), ApiJsonContext.Default.ApiAuthKey);
-            }));
+            }))
+            .Takes<ApiKeyRequest>()
+            .Returns<ApiAuthKey>();
         api.MapGet("/tailnet/{tailnet}/keys/{id}", (HttpContext http, string tailnet, string id, ControlService svc) =>
-            WithAuthKey(http, svc, tailnet, id, write: false, (_, k, _) => Task.FromResult(Json(AuthKey(k, null), ApiJsonContext.Default.ApiAuthKey))));
+            WithAuthKey(http, svc, tailnet, id, write: false, (_, k, _) => Task.FromResult(Json(AuthKey(k, null), ApiJsonContext.Default.ApiAuthKey))))
+            .Returns<ApiAuthKey>();
         api.MapDelete("/tailnet/{tailnet}/keys/{id}", (HttpContext http, string tailnet, string id, ControlService svc) =>
             WithAuthKey(http, svc, tailnet, id, write: true, async (_, k, ct) =>
             {
                 await svc.Store.DeleteAuthKeyAsync(k.Id, ct).ConfigureAwait(false);
                 return Results.Ok();
-            }));
+            }))
+            .ReturnsNothing();
         api.MapGet("/tailnet/{tailnet}/acl", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: false, async (key, ct) =>
-                Results.Text((await svc.Store.GetPolicyAsync(key.TailnetId, ct).ConfigureAwait(false)).Text, "application/hujson")));
+                Results.Text((await svc.Store.GetPolicyAsync(key.TailnetId, ct).ConfigureAwait(false)).Text, "application/hujson")))
+            .Returns<string>("application/hujson");
         api.MapPost("/tailnet/{tailnet}/acl", (HttpContext http, string tailnet, ControlService svc) =>
-            WithTailnet(http, svc, tailnet, write: true, (key, ct) => SetPolicyAsync(http, svc, key, save: true, ct)));
+            WithTailnet(http, svc, tailnet, write: true, (key, ct) => SetPolicyAsync(http, svc, key, save: true, ct)))
+            .Takes<string>("application/hujson")
+            .Returns<string>("application/hujson");
         api.MapPost("/tailnet/{tailnet}/acl/validate", (HttpContext http, string tailnet, ControlService svc) =>
-            WithTailnet(http, svc, tailnet, write: false, (key, ct) => SetPolicyAsync(http, svc, key, save: false, ct)));
+            WithTailnet(http, svc, tailnet, write: false, (key, ct) => SetPolicyAsync(http, svc, key, save: false, ct)))
+            .Takes<string>("application/hujson")
+            .Returns<ApiPolicyProblems>();
         api.MapPost("/tailnet/{tailnet}/registrations/{id}/approve", (HttpContext http, string tailnet, string id, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
                 var user = await svc.Store.GetUserAsync(key.UserId, ct).ConfigureAwait(false);
                 var node = await svc.ApprovePendingAsync(id, user!, ct).ConfigureAwait(false);
                 return node is null ? Problem(404, $"no pending registration '{id}'") : Json(Device(node, user), ApiJsonContext.Default.ApiDevice);
-            }));
+            }))
+            .Returns<ApiDevice>();
         MapDevices(api);
         MapAdmin(api);
         MapDns(api);

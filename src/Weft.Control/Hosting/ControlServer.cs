@@ -39,6 +39,9 @@ public sealed partial class ControlServer : IAsyncDisposable
     /// <summary>The server's static public key (what clients pin).</summary>
     public Key32 ServerPublic { get; }
 
+    /// <summary>The application's services (tests read the endpoint list from them).</summary>
+    internal IServiceProvider Services => _app.Services;
+
     /// <summary>The URL Kestrel listens on (with the real port when the options asked for port 0).</summary>
     public Uri Address => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
@@ -71,7 +74,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi(ApiOpenApi.DocumentName);
+        builder.Services.AddOpenApi(ApiOpenApi.DocumentName, ApiOpenApi.Configure);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         builder.Services.AddSingleton(sp =>
         {
