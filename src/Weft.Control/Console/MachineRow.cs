@@ -8,6 +8,15 @@ namespace Weft.Control.Console;
 /// <param name="Online">True while it holds a map stream to this server.</param>
 public sealed record MachineRow(NodeRecord Node, string Owner, HostInfo Host, bool Online, bool Expired)
 {
+    /// <summary>This server's version; a client older than it is offered an update.</summary>
+    private static readonly Version ServerVersion = typeof(MachineRow).Assembly.GetName().Version ?? new Version(0, 0);
+
+    /// <summary>True when the machine reports a client version older than this server's.</summary>
+    public bool UpdateAvailable => Version.TryParse(Host.ClientVersion, out var v) && Normalize(v) < Normalize(ServerVersion);
+
     /// <summary>What changes on screen; two rows with equal stamps look the same.</summary>
     public string Stamp => $"{Node.Id}|{Node.Name}|{Online}|{Expired}|{Node.Authorized}|{Node.KeyExpiry?.ToUnixTimeSeconds()}|{string.Join(',', Node.Tags)}|{Host.OS}|{Host.ClientVersion}";
+
+    /// <summary>"1.2" and "1.2.0.0" compare equal: missing parts count as zero.</summary>
+    private static Version Normalize(Version v) => new(v.Major, v.Minor, Math.Max(v.Build, 0), Math.Max(v.Revision, 0));
 }

@@ -138,6 +138,14 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
                 Assert.True(new FileInfo(file).Length > 0);
             }
 
+            // The sign-in page follows the browser's colour scheme.
+            var anonymous = await page.Context.Browser!.NewContextAsync(new() { BaseURL = Host.Address.ToString(), ColorScheme = theme == "dark" ? ColorScheme.Dark : ColorScheme.Light });
+            var login = await anonymous.NewPageAsync();
+            await login.GotoAsync("/login");
+            await Expect(login.Locator("#sso")).ToBeVisibleAsync();
+            await login.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Artifacts, $"{theme}-login.png") });
+            await anonymous.CloseAsync();
+
             await page.SetViewportSizeAsync(390, 844);
             await page.GotoAsync("/admin/machines?theme=" + theme);
             await BrowserFixture.LiveAsync(page);
