@@ -29,6 +29,7 @@ public sealed partial class RelayClient : IAsyncDisposable
     private long _lastRead;
     private long _dropped;
     private int _connects;
+    private int _disposed;
 
     public RelayClient(RelayClientOptions options, PrivateKey nodeKey, ILogger logger, TimeProvider? time = null)
     {
@@ -264,6 +265,11 @@ public sealed partial class RelayClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {

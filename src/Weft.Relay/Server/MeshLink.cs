@@ -149,12 +149,12 @@ internal sealed partial class MeshLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_stop is null)
+        if (Interlocked.Exchange(ref _stop, null) is not { } stop)
         {
             return;
         }
 
-        await _stop.CancelAsync().ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
         try
         {
             await _run.ConfigureAwait(false);
@@ -164,7 +164,7 @@ internal sealed partial class MeshLink : IAsyncDisposable
             // Stopping is the point.
         }
 
-        _stop.Dispose();
+        stop.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "relay mesh: link to {Url} up")]
