@@ -65,11 +65,6 @@ public sealed partial class Daemon : IAsyncDisposable
     /// <summary>Map messages refused as malformed since the start.</summary>
     public long MalformedMaps => Interlocked.Read(ref _malformedMaps);
 
-    /// <summary>Completes when the daemon must exit on its own (a fatal engine error).</summary>
-    public Task Fatal => _fatal.Task;
-
-    private readonly TaskCompletionSource<string> _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     /// <summary>
     /// Opens the state, starts the data plane and the local API, and resumes the current profile (from its
     /// cached netmap at once, then from the server) when it was running.
@@ -170,9 +165,19 @@ public sealed partial class Daemon : IAsyncDisposable
     /// </summary>
     private static FileStream LockStateDirectory(string directory)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("the node daemon runs on Linux");
+        }
         try
         {
-            return new FileStream(Path.Combine(directory, "daemon.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return new FileStream(Path.Combine(directory, "daemon.lock"), new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.None,
+                UnixCreateMode = AtomicFile.PrivateFile,
+            });
         }
         catch (IOException ex)
         {

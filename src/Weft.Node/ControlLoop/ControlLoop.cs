@@ -16,6 +16,9 @@ public sealed partial class ControlLoop
     /// <summary>Our choice: a node key is renewed once two thirds of its life have passed.</summary>
     private const double RotateAtLifeFraction = 2.0 / 3.0;
 
+    /// <summary>Our choice: the longest a stream runs before the rotation deadline is looked at again.</summary>
+    private static readonly TimeSpan RotationRecheck = TimeSpan.FromDays(1);
+
     private readonly IControlLoopHost _host;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -77,6 +80,12 @@ public sealed partial class ControlLoop
                 LogConnectionFailed(_logger, _server, ex.Message, _backoff.Failures + 1);
                 _host.ConnectionChanged(false, ex.Message);
             }
+            catch (Exception ex)
+            {
+                // A bug must not silently end the node's only link to its tailnet: log it loudly and retry.
+                LogUnexpected(_logger, ex);
+                _host.ConnectionChanged(false, $"internal error: {ex.Message}");
+            }
             try
             {
                 await _backoff.DelayAsync(_time, ct).ConfigureAwait(false);
@@ -114,9 +123,10 @@ public sealed partial class ControlLoop
             Stream = true,
         }, ct).ConfigureAwait(false);
 
-        // Rotation happens on a fresh connection: end this stream when the key is due.
+        // Rotation happens on a fresh connection: end this stream when the key is due. Timers cap at ~49 days,
+        // so a far-off rotation is re-checked on a reconnect after at most RotationRecheck.
         using var rotate = RotationDelay() is { } due
-            ? new CancellationTokenSource(due, _time)
+            ? new CancellationTokenSource(due < RotationRecheck ? due : RotationRecheck, _time)
             : new CancellationTokenSource();
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(ct, rotate.Token);
         var first = true;
@@ -271,6 +281,9 @@ public sealed partial class ControlLoop
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "control connection to {Server} failed (attempt {Attempt}): {Reason}")]
     private static partial void LogConnectionFailed(ILogger logger, Uri server, string reason, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "control loop failed unexpectedly; retrying")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "rotating node key {Old} to {New}")]
     private static partial void LogRotating(ILogger logger, string old, string @new);
