@@ -71,14 +71,18 @@ internal sealed class DnsCache
             }
         }
         var response = entry.Response;
-        if (response.Length > limit || response.Length > reply.Length)
+        var question = query.Question;
+        if (response.Length > limit || response.Length > reply.Length
+            || response.Length < DnsConstants.HeaderLength + question.Length
+            || !System.Text.Ascii.EqualsIgnoreCase(response.AsSpan(DnsConstants.HeaderLength, question.Length), question))
         {
+            // Too big for this client, or (never from the forwarder, which checks) not a reply to this question.
             return 0;
         }
         response.CopyTo(reply);
         BinaryPrimitives.WriteUInt16BigEndian(reply, query.Id);
         // The question as this client wrote it: resolvers that randomise letter case check the echo.
-        query.Question.CopyTo(reply[DnsConstants.HeaderLength..]);
+        question.CopyTo(reply[DnsConstants.HeaderLength..]);
         var age = (uint)(_time.GetElapsedTime(entry.StoredAt, now).Ticks / TimeSpan.TicksPerSecond);
         if (age > 0)
         {

@@ -111,6 +111,47 @@ public sealed class DnsFuzzTests
     }
 
     [Fact]
+    public void Cache_RandomUpstreamReplies_NeverThrow_AndServeOnlyWhatWasStored()
+    {
+        var cache = new DnsCache(TimeProvider.System, 64);
+        var query = Query("www.example.org", A);
+        DnsQuery.Parse(query, out var parsed);
+        var key = new char[64];
+        var keyLength = DnsCache.Key("www.example.org", parsed, key);
+        var reply = new byte[DnsConstants.MaxTcpMessage];
+        // Seeds that are real replies to this question (an answer, and an NXDOMAIN with SOA), to mutate.
+        var answering = DnsTable.Build(
+            new DnsConfig { MagicDns = true, Domain = "example.org" },
+            DnsTestMessages.Node(1, "www", "example.org", "192.0.2.1/32", "2001:db8::1/128"),
+            [],
+            []);
+        var seeds = new List<byte[]>();
+        foreach (var (name, type) in (ReadOnlySpan<(string, ushort)>)[("www.example.org", A), ("www.example.org", Any), ("nope.example.org", A)])
+        {
+            DnsResponder.Handle(answering, Query(name, type), false, reply, new DnsCounters(), out var seedLength, out _);
+            seeds.Add(reply[..seedLength]);
+        }
+        var replies =
+            from seed in Gen.Elements(seeds.ToArray())
+            from mutations in Gen.ListOf(Mutation).Select(l => l.Take(2))
+            select mutations.Aggregate(seed, (message, mutate) => message.Length == 0 ? message : mutate(message));
+        var served = 0;
+        Prop.ForAll(Gen.OneOf(Datagram, replies, replies).ToArbitrary(), response =>
+        {
+            cache.Clear();
+            _ = DnsRecords.MinimumTtl(response);
+            DnsRecords.Age((byte[])response.Clone(), 5);
+            cache.Store(key.AsSpan(0, keyLength), response);
+            DnsQuery.Parse(query, out var again);
+            var length = cache.TryAnswer(key.AsSpan(0, keyLength), again, reply, DnsConstants.MaxTcpMessage);
+            // Served only when it answers this very question, and then whole.
+            Assert.True(length == 0 || (length == response.Length && reply.AsSpan(12, query.Length - 12).SequenceEqual(query.AsSpan(12))));
+            served += length > 0 ? 1 : 0;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(3000));
+        Assert.True(served > 0, "no stored reply was ever served");
+    }
+
+    [Fact]
     public async Task Server_FloodOfRandomDatagrams_IsCounted_AndItKeepsAnswering()
     {
         await using var dns = await MagicDnsTests.StartAsync();
