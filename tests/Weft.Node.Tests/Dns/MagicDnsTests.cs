@@ -158,6 +158,25 @@ public sealed class MagicDnsTests
     }
 
     [Fact]
+    public async Task Forward_RefusedPort_MovesOnWithoutWaitingForTheTimeout()
+    {
+        // A fake clock that never advances: only the ICMP port-unreachable can end the first attempt.
+        var time = new FakeTimeProvider();
+        IPEndPoint closed;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            closed = (IPEndPoint)probe.LocalEndPoint!;
+        }
+        await using var working = new FakeUpstream(UpstreamBehaviour.Answer, "192.0.2.8");
+        await using var dns = await StartAsync(time, upstreams: [closed, working.Endpoint]);
+
+        var reply = Parse(await DnsClient.UdpAsync(dns.BoundEndpoints[0], Query("www.example.org", A)));
+
+        Assert.Equal("192.0.2.8", Assert.Single(reply.Answers).Data);
+    }
+
+    [Fact]
     public async Task SplitDns_SendsSuffixToItsOwnUpstream()
     {
         await using var general = new FakeUpstream(UpstreamBehaviour.Answer, "192.0.2.1");
