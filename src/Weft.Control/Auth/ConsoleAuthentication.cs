@@ -115,7 +115,8 @@ internal static partial class ConsoleAuthentication
             return;
         }
 
-        var user = await TailnetPlacement.PlaceAsync(service, options, oidc, email, ctx.HttpContext.RequestAborted).ConfigureAwait(false);
+        var name = ctx.Principal.FindFirst("name")?.Value;
+        var user = await TailnetPlacement.PlaceAsync(service, options, oidc, email, name, ctx.HttpContext.RequestAborted).ConfigureAwait(false);
         if (user is null)
         {
             LogDomainRefused(logger, email);

@@ -95,7 +95,7 @@ internal sealed class LocalAccounts
             throw new InvalidDataException($"the password must have at least {PasswordHash.MinLength} characters");
         }
 
-        if (!EmailAddress.TryDomain(email, out _))
+        if (!ControlService.TryDomain(email, out _))
         {
             throw new InvalidDataException($"'{email}' is not an email address");
         }

@@ -29,8 +29,9 @@ public sealed class OidcSettings
     public IReadOnlyList<string> AllowedDomains { get; set; } = [];
 
     /// <summary>
-    /// Email domains of the organization: their people join the first tailnet as members on first login.
-    /// Anyone else allowed gets a personal tailnet of their own, as its owner. Defaults to empty.
+    /// Email domains whose people join the first tailnet as members on first login. Anyone else allowed is
+    /// placed by domain: an organization tailnet named after a custom domain, a personal one for webmail
+    /// (sharedEmailDomains). Defaults to empty.
     /// </summary>
     [JsonPropertyName("organizationDomains")]
     public IReadOnlyList<string> OrganizationDomains { get; set; } = [];

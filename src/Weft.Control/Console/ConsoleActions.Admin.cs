@@ -8,6 +8,9 @@ namespace Weft.Control.Console;
 /// <summary>Tailnet administration from the console: users, access controls, DNS, keys, settings. Owners and admins only.</summary>
 public sealed partial class ConsoleActions
 {
+    /// <summary>Longest default key lifetime offered: Tailscale's limit too.</summary>
+    private const int MaxKeyExpiryDays = 180;
+
     /// <summary>The tailnet of the signed-in user (any role).</summary>
     public async Task<TailnetRecord> TailnetAsync(CancellationToken ct = default)
     {
@@ -20,6 +23,19 @@ public sealed partial class ConsoleActions
     {
         var me = await session.AdminAsync(ct).ConfigureAwait(false);
         return await service.Store.GetTailnetAsync(me.TailnetId, ct).ConfigureAwait(false) ?? throw new ConsoleDeniedException("the tailnet no longer exists");
+    }
+
+    /// <summary>Sets the key lifetime of new logins and renewals, in days (0 turns expiry off); owners and admins. Returns a problem, or null.</summary>
+    public async Task<string?> SetKeyExpiryDaysAsync(int days, CancellationToken ct = default)
+    {
+        var me = await session.AdminAsync(ct).ConfigureAwait(false);
+        if (days is < 0 or > MaxKeyExpiryDays)
+        {
+            return $"key expiry must be between 0 (never) and {MaxKeyExpiryDays} days";
+        }
+
+        await service.SetKeyExpiryDaysAsync(me.TailnetId, days, ct).ConfigureAwait(false);
+        return null;
     }
 
     /// <summary>The signed-in user (any role).</summary>

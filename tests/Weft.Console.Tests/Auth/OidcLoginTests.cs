@@ -49,18 +49,28 @@ public sealed class OidcLoginTests
             await web.SsoLoginAsync("bob@example.com", ct);
         }
 
-        using (var web = new WebSession(host.Address))
+        foreach (var email in new[] { "Carol.Lee@gmail.com", "dave@partner.test", "erin@partner.test" })
         {
-            await web.SsoLoginAsync("Carol.Lee@personal.test", ct);
+            using var web = new WebSession(host.Address);
+            await web.SsoLoginAsync(email, ct);
         }
 
         var bob = await host.UserAsync("bob@example.com", ct);
         Assert.Equal(first.Id, bob!.TailnetId);
         Assert.Equal(PolicyRoles.Member, bob.Role);
-        var carol = await host.UserAsync("Carol.Lee@personal.test", ct);
+
+        // Webmail: a personal tailnet each, owned by its person.
+        var carol = await host.UserAsync("Carol.Lee@gmail.com", ct);
         Assert.NotEqual(first.Id, carol!.TailnetId);
         Assert.Equal(PolicyRoles.Owner, carol.Role);
-        Assert.Equal("carol-lee-personal-test", (await host.Store.GetTailnetAsync(carol.TailnetId, ct))!.Name);
+        Assert.Equal("carol-lee-gmail-com", (await host.Store.GetTailnetAsync(carol.TailnetId, ct))!.Name);
+
+        // Another organization's domain: its own tailnet, the first person its owner, the next a member.
+        var dave = await host.UserAsync("dave@partner.test", ct);
+        var erin = await host.UserAsync("erin@partner.test", ct);
+        Assert.Equal(dave!.TailnetId, erin!.TailnetId);
+        Assert.NotEqual(first.Id, dave.TailnetId);
+        Assert.Equal((PolicyRoles.Owner, PolicyRoles.Member), (dave.Role, erin.Role));
 
         // A second login finds the same user instead of making another.
         using (var web = new WebSession(host.Address))

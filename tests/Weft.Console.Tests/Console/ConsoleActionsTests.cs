@@ -99,6 +99,23 @@ public sealed class ConsoleActionsTests
     }
 
     [Fact]
+    public async Task KeyExpiryDays_AdminSetsIt_MemberIsDenied_OutOfRangeIsRefused()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await ConsoleHost.StartAsync(null, ct);
+        var tailnet = await host.TailnetAsync(ct);
+        var admin = As(host, (await host.UserAsync(ConsoleHost.AdminEmail, ct))!);
+        var member = As(host, await host.Store.CreateUserAsync(tailnet.Id, "m@example.com", "M", PolicyRoles.Member, DateTimeOffset.UtcNow, ct));
+
+        Assert.Null(await admin.SetKeyExpiryDaysAsync(30, ct));
+        Assert.Equal(30, (await admin.SettingsAsync(ct)).KeyExpiryDays);
+        Assert.NotNull(await admin.SetKeyExpiryDaysAsync(-1, ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => member.SetKeyExpiryDaysAsync(1, ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => member.SettingsAsync(ct));
+        Assert.Equal(30, (await host.TailnetAsync(ct)).KeyExpiryDays);
+    }
+
+    [Fact]
     public void LineDiff_MarksRemovedAndAddedLines()
     {
         var diff = LineDiff.Compute("a\nb\nc", "a\nx\nc\nd");

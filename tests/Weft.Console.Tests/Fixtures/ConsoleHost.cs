@@ -6,8 +6,8 @@ namespace Weft.Console.Tests.Fixtures;
 
 /// <summary>
 /// A real `weft control` on 127.0.0.1 (random port, temporary data dir) whose console signs in through
-/// <see cref="OidcProvider"/> when given one. Its first owner is <see cref="AdminEmail"/>; example.com is the
-/// organization's domain, personal.test a domain whose people get personal tailnets.
+/// <see cref="OidcProvider"/> when given one. Its first owner is <see cref="AdminEmail"/>; example.com people join
+/// the first tailnet, partner.test people their domain's tailnet, gmail.com people personal tailnets.
 /// </summary>
 internal sealed class ConsoleHost : IAsyncDisposable
 {
@@ -45,7 +45,7 @@ internal sealed class ConsoleHost : IAsyncDisposable
                 Issuer = provider.Issuer.ToString(),
                 ClientId = OidcProvider.ClientId,
                 ClientSecretFile = secretFile,
-                AllowedDomains = ["example.com", "personal.test"],
+                AllowedDomains = ["example.com", "partner.test", "gmail.com"],
                 OrganizationDomains = ["example.com"],
             };
         }
