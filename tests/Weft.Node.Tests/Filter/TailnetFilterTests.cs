@@ -316,7 +316,90 @@ public sealed class TailnetFilterTests : IDisposable
         Assert.Equal(12000, filter.Counters.TrackedFlows);
     }
 
+    [Fact]
+    public void Inbound_IPv6WithExtensionHeaders_IsJudgedOnItsTransportHeader()
+    {
+        var segment = TransportOf(Tcp(B6, 50000, Self6, 22, Syn));
+        var denied = TransportOf(Tcp(B6, 50000, Self6, 80, Syn));
+        Assert.True(_filter.AllowInbound(WithHopByHop(B6, Self6, 6, segment)));
+        Assert.False(_filter.AllowInbound(WithHopByHop(B6, Self6, 6, denied)));
+        Assert.Equal(1, _filter.Counters.DroppedByRule);
+    }
+
+    [Fact]
+    public void TcpFlow_ResetByPeer_EndsAfterClosingTimeout()
+    {
+        _filter.AllowOutbound(Tcp(Self, 40000, B, 80, Syn));
+        Assert.True(_filter.AllowInbound(Tcp(B, 80, Self, 40000, Rst)));
+        _time.Advance(FilterConstants.TcpClosingTimeout - TimeSpan.FromSeconds(2));
+        // Closing flows are not extended back to the long timeout by later packets.
+        Assert.True(_filter.AllowInbound(Tcp(B, 80, Self, 40000, Ack)));
+        _time.Advance(FilterConstants.TcpClosingTimeout + TimeSpan.FromSeconds(2));
+        Assert.False(_filter.AllowInbound(Tcp(B, 80, Self, 40000, Ack)));
+    }
+
+    [Fact]
+    public void TcpFlow_NewSynOnClosedTuple_OpensItAgain()
+    {
+        _filter.AllowOutbound(Tcp(Self, 40000, B, 80, Syn));
+        _filter.AllowOutbound(Tcp(Self, 40000, B, 80, Rst));
+        _time.Advance(FilterConstants.TcpClosingTimeout + TimeSpan.FromSeconds(2));
+        Assert.False(_filter.AllowInbound(Tcp(B, 80, Self, 40000, Syn | Ack)));
+        _filter.AllowOutbound(Tcp(Self, 40000, B, 80, Syn));
+        _time.Advance(TimeSpan.FromMinutes(30));
+        Assert.True(_filter.AllowInbound(Tcp(B, 80, Self, 40000, Syn | Ack)));
+    }
+
+    [Fact]
+    public async Task FlowTable_ReadersRacingEvictions_NeverSeeAKeyThatWasNotAdded()
+    {
+        // A tiny table rewritten constantly by one thread while another looks up replies: only flows that
+        // were added may match. B's flows use even ports, C's odd ones; the probes swap them.
+        using var filter = new TailnetFilter(_time, flowCapacity: 16);
+        var stop = 0;
+        var writer = Task.Run(() =>
+        {
+            for (var i = 0; i < 200_000; i++)
+            {
+                var port = (ushort)(i % 1024);
+                var remote = (port & 1) == 0 ? B : C;
+                filter.AllowOutbound(Udp(Self, port, remote, 53));
+            }
+            Volatile.Write(ref stop, 1);
+        }, TestContext.Current.CancellationToken);
+        var wrong = 0;
+        var checks = 0;
+        var probes = new byte[1024][];
+        for (var port = 0; port < probes.Length; port++)
+        {
+            // Replies from the remote that did not use this port.
+            probes[port] = Udp((port & 1) == 0 ? C : B, 53, Self, (ushort)port);
+        }
+        while (Volatile.Read(ref stop) == 0 || checks < 100_000)
+        {
+            if (filter.AllowInbound(probes[checks % probes.Length]))
+            {
+                wrong++;
+            }
+            checks++;
+        }
+        await writer;
+        Assert.Equal(0, wrong);
+        Assert.True(filter.Counters.FlowsEvicted > 0);
+    }
+
     public void Dispose() => _filter.Dispose();
+
+    private static byte[] WithHopByHop(string source, string destination, byte protocol, byte[] transport)
+    {
+        // An 8-byte hop-by-hop options header (PadN) in front of the transport header.
+        var body = new byte[8 + transport.Length];
+        body[0] = protocol;
+        body[2] = 1;
+        body[3] = 4;
+        transport.CopyTo(body.AsSpan(8));
+        return Ip(source, destination, 0, body);
+    }
 
     private static byte[] Header(byte first, int length)
     {
