@@ -96,6 +96,25 @@ internal sealed class DnsTable
         return range.Contains(new IPAddress(bytes));
     }
 
+    /// <summary>Whether both tables send every name to the same upstreams (so cached upstream replies stay valid).</summary>
+    public bool SameRoutes(DnsTable other)
+    {
+        if (!SameUpstreams(DefaultRoute, other.DefaultRoute) || _splitRoutes.Length != other._splitRoutes.Length)
+        {
+            return false;
+        }
+        for (var i = 0; i < _splitRoutes.Length; i++)
+        {
+            if (_splitRoutes[i].Suffix != other._splitRoutes[i].Suffix || !SameUpstreams(_splitRoutes[i], other._splitRoutes[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+
+        static bool SameUpstreams(DnsRoute a, DnsRoute b) => a.Upstreams.SequenceEqual(b.Upstreams);
+    }
+
     /// <summary>The route for a canonical name: the longest matching split-DNS suffix, else the default.</summary>
     public DnsRoute RouteFor(ReadOnlySpan<char> name)
     {
@@ -177,7 +196,7 @@ internal sealed class DnsTable
             }
             split.Add(new DnsRoute(canonical, ParseNameservers(servers, ownEndpoints, problems)));
         }
-        split.Sort((a, b) => b.Suffix.Length.CompareTo(a.Suffix.Length));
+        split.Sort((a, b) => b.Suffix.Length != a.Suffix.Length ? b.Suffix.Length.CompareTo(a.Suffix.Length) : string.CompareOrdinal(a.Suffix, b.Suffix));
 
         return new DnsTable(magicDns, domain, [.. search], hosts, byIPv4, byIPv6, ipv6Range, defaultRoute, [.. split]);
     }

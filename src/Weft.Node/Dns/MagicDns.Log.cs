@@ -10,7 +10,7 @@ public sealed partial class MagicDns
         [LoggerMessage(Level = LogLevel.Information, Message = "MagicDNS listening on {Endpoint} (UDP and TCP)")]
         public static partial void Listening(ILogger logger, IPEndPoint endpoint);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "MagicDNS table updated: MagicDNS {Enabled}, domain \"{Domain}\", {Hosts} names, {Upstreams} default upstreams")]
+        [LoggerMessage(Level = LogLevel.Debug, Message = "MagicDNS table updated: MagicDNS {Enabled}, domain \"{Domain}\", {Hosts} names, {Upstreams} default upstreams")]
         public static partial void Updated(ILogger logger, bool enabled, string domain, int hosts, int upstreams);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "MagicDNS configuration: {Problem}")]

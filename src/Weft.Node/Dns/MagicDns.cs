@@ -24,6 +24,7 @@ public sealed partial class MagicDns : IAsyncDisposable
     private DnsTable _table = DnsTable.Empty;
     private int _forwardsInFlight;
     private int _tcpClients;
+    private string _lastProblems = "";
 
     public MagicDns(MagicDnsOptions options, ILogger<MagicDns> logger)
     {
@@ -71,13 +72,21 @@ public sealed partial class MagicDns : IAsyncDisposable
         var problems = new List<string>();
         List<IPEndPoint> own = [.. _options.ListenEndpoints, .. _bound];
         var table = DnsTable.Build(config, self, peers, problems, own);
-        foreach (var problem in problems)
+        // Netmaps arrive often and mostly repeat the DNS part: say each problem once, not once per netmap.
+        var problemText = string.Join('\n', problems);
+        if (problemText != Interlocked.Exchange(ref _lastProblems, problemText))
         {
-            Log.ConfigProblem(_logger, problem);
+            foreach (var problem in problems)
+            {
+                Log.ConfigProblem(_logger, problem);
+            }
         }
-        Volatile.Write(ref _table, table);
-        // Routes may have changed: an answer cached from the old upstream must not outlive it.
-        _cache.Clear();
+        var previous = Interlocked.Exchange(ref _table, table);
+        if (!previous.SameRoutes(table))
+        {
+            // An answer cached from an upstream that no longer serves its name must not outlive the change.
+            _cache.Clear();
+        }
         Log.Updated(_logger, table.MagicDnsEnabled, table.Domain, table.HostCount, table.DefaultRoute.Upstreams.Count);
     }
 

@@ -91,19 +91,23 @@ public sealed class DnsCacheTests
     }
 
     [Fact]
-    public async Task Update_EmptiesTheCache()
+    public async Task Update_WithOtherRoutes_EmptiesTheCache_WithTheSameRoutes_KeepsIt()
     {
         var (upstream, dns) = await StartAsync();
         await using (upstream)
         await using (dns)
         {
-            await AskAsync(dns, Query("www.example.org", A));
-            dns.Update(
-                new DnsConfig { MagicDns = true, Domain = "tail.example", Nameservers = [upstream.Endpoint.ToString()] },
-                DnsTestMessages.Node(1, "alpha", "tail.example", "100.64.0.1/32"),
-                []);
+            var self = DnsTestMessages.Node(1, "alpha", "tail.example", "100.64.0.1/32");
+            var config = new DnsConfig { MagicDns = true, Domain = "tail.example", Nameservers = [upstream.Endpoint.ToString()] };
             await AskAsync(dns, Query("www.example.org", A));
 
+            dns.Update(config, self, [DnsTestMessages.Node(5, "newpeer", "tail.example", "100.64.0.5/32")]);
+            await AskAsync(dns, Query("www.example.org", A));
+            Assert.Single(upstream.UdpQueryIds);
+
+            var split = new Dictionary<string, IReadOnlyList<string>> { ["example.org"] = [upstream.Endpoint.ToString()] };
+            dns.Update(config with { SplitDns = split }, self, []);
+            await AskAsync(dns, Query("www.example.org", A));
             Assert.Equal(2, upstream.UdpQueryIds.Count);
         }
     }

@@ -210,6 +210,20 @@ public sealed class MagicDnsTests
     }
 
     [Fact]
+    public async Task ConfigurationProblem_IsLoggedOnce_NotOnEveryNetmap()
+    {
+        var logger = new ListLogger<MagicDns>();
+        await using var dns = new MagicDns(new MagicDnsOptions(), logger);
+        var config = new DnsConfig { MagicDns = true, Domain = Domain, Nameservers = ["https://dns.example/dns-query"] };
+
+        dns.Update(config, Self, [Beta]);
+        dns.Update(config, Self, [Beta]);
+        dns.Update(config, Self, []);
+
+        Assert.Single(logger.Lines, l => l.Contains("dns-query", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SearchDomains_StartWithTheTailnetDomain()
     {
         await using var dns = await StartAsync();
