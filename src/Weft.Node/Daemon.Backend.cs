@@ -36,6 +36,10 @@ public sealed partial class Daemon : ILocalBackend
             {
                 health.Add(engine);
             }
+            if (_dnsError is { } dns)
+            {
+                health.Add(dns);
+            }
             if (Interlocked.Read(ref _malformedMaps) is > 0 and var malformed)
             {
                 health.Add(string.Create(CultureInfo.InvariantCulture, $"{malformed} malformed map messages ignored"));

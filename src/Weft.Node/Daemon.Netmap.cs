@@ -99,9 +99,10 @@ public sealed partial class Daemon
                     {
                         // The tailnet's IPv6 range is the /48 its addresses come from.
                         routes.Add(new IPNetwork(Mask(address.BaseAddress, 48), 48));
-                        addresses.Add(new IPNetwork(IPAddress.Parse(NodeConstants.MagicDnsIPv6), 128));
                     }
                 }
+                // MagicDNS's IPv6 twin sits on the TUN whether or not the tailnet hands out IPv6.
+                addresses.Add(new IPNetwork(IPAddress.Parse(NodeConstants.MagicDnsIPv6), 128));
                 await engine.Os.SetAddressesAsync(addresses, ct).ConfigureAwait(false);
                 await engine.Os.SetRoutesAsync(routes, ct).ConfigureAwait(false);
             }

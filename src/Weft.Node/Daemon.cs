@@ -91,7 +91,7 @@ public sealed partial class Daemon : IAsyncDisposable
         }
 
         var profile = CurrentProfile(state);
-        var engine = await EngineHost.StartAsync(_options.TunName, _options.Port, NodeKeyOf(profile), _time, _loggers, ct).ConfigureAwait(false);
+        var engine = await EngineHost.StartAsync(_options.TunName, _options.Port, NodeKeyOf(profile), Filter, _time, _loggers, ct).ConfigureAwait(false);
         lock (_lock)
         {
             _engine = engine;
@@ -154,6 +154,7 @@ public sealed partial class Daemon : IAsyncDisposable
         {
             await _engineWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+        _filter?.Dispose();
         _stateLock?.Dispose();
         _http.Dispose();
         _shutdown.Dispose();
@@ -244,7 +245,7 @@ public sealed partial class Daemon : IAsyncDisposable
             {
                 profile = CurrentProfile(_state);
             }
-            var engine = await EngineHost.StartAsync(_options.TunName, _options.Port, NodeKeyOf(profile), _time, _loggers, _shutdown.Token).ConfigureAwait(false);
+            var engine = await EngineHost.StartAsync(_options.TunName, _options.Port, NodeKeyOf(profile), Filter, _time, _loggers, _shutdown.Token).ConfigureAwait(false);
             Netmap? netmap;
             lock (_lock)
             {

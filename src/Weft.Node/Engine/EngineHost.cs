@@ -30,9 +30,9 @@ public sealed class EngineHost : IDisposable
     /// <summary>Completes when the TUN was deleted or the device stopped.</summary>
     public Task Closed => Device.Closed;
 
-    /// <summary>Creates the TUN <paramref name="tunName"/> (MTU 1280), opens UDP <paramref name="port"/> (0 = any) and starts the device.</summary>
+    /// <summary>Creates the TUN <paramref name="tunName"/> (MTU 1280), opens UDP <paramref name="port"/> (0 = any) and starts the device behind <paramref name="filter"/>.</summary>
     /// <exception cref="IOException">The TUN or socket cannot be created (not root, name taken, port in use).</exception>
-    public static async Task<EngineHost> StartAsync(string tunName, ushort port, PrivateKey? nodeKey, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
+    public static async Task<EngineHost> StartAsync(string tunName, ushort port, PrivateKey? nodeKey, IPacketFilter? filter, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(loggers);
         LinuxTun tun;
@@ -45,7 +45,7 @@ public sealed class EngineHost : IDisposable
             throw new IOException($"cannot create TUN {tunName}: {ex.Message}", ex);
         }
         var bind = new LinuxBind(null, loggers.CreateLogger<LinuxBind>());
-        var device = new Device(tun, bind, new DeviceOptions { Time = time }, loggers.CreateLogger<Device>());
+        var device = new Device(tun, bind, new DeviceOptions { Time = time }, loggers.CreateLogger<Device>()) { PacketFilter = filter };
         try
         {
             if (nodeKey is { } key)
