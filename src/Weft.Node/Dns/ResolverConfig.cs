@@ -12,8 +12,10 @@ namespace Weft.Node.Dns;
 /// </summary>
 public sealed partial class ResolverConfig
 {
-    /// <summary>The marker our file starts with, so a human reading it knows who wrote it.</summary>
-    internal const string Header = "# Written by weft (MagicDNS); the original is saved as {0} and comes back on `weft down` or exit.";
+    /// <summary>The marker our file starts with: tells a human who wrote it, and tells us whether it is still ours.</summary>
+    internal const string Marker = "# Written by weft (MagicDNS)";
+
+    private const string Header = Marker + "; the original is saved as {0} and comes back on `weft down` or exit.";
 
     private readonly string _path;
     private readonly string _backupPath;
@@ -50,7 +52,7 @@ public sealed partial class ResolverConfig
                 Log.SystemdResolvedNotSupported(_logger, _path, target);
                 return;
             }
-            if (File.Exists(_backupPath))
+            if (File.Exists(_backupPath) && IsOurs())
             {
                 // A backup already here means our file is in place (applied before, maybe by a run that
                 // crashed): the backup still holds the true original, so it must not be overwritten.
@@ -84,7 +86,10 @@ public sealed partial class ResolverConfig
         }
     }
 
-    /// <summary>Puts the original back if a backup exists (ours, or one left by a crashed run). Idempotent.</summary>
+    /// <summary>
+    /// Puts the original back if a backup exists (ours, or one left by a crashed run), unless something else
+    /// rewrote the file since we did: then that newer version stays and the backup is discarded. Idempotent.
+    /// </summary>
     public void Restore()
     {
         lock (_gate)
@@ -93,11 +98,29 @@ public sealed partial class ResolverConfig
             {
                 return;
             }
-            var original = File.ReadAllBytes(_backupPath);
-            Replace(original);
+            if (IsOurs())
+            {
+                Replace(File.ReadAllBytes(_backupPath));
+                Log.Restored(_logger, _path);
+            }
+            else
+            {
+                // Someone (a DHCP client, an admin) wrote the file after us: theirs is newer than our backup.
+                Log.ChangedByOthers(_logger, _path);
+            }
             File.Delete(_backupPath);
-            Log.Restored(_logger, _path);
         }
+    }
+
+    /// <summary>Whether the file still holds what we wrote.</summary>
+    private bool IsOurs()
+    {
+        if (!File.Exists(_path))
+        {
+            return false;
+        }
+        using var reader = new StreamReader(_path, Encoding.ASCII);
+        return reader.ReadLine()?.StartsWith(Marker, StringComparison.Ordinal) == true;
     }
 
     /// <summary>

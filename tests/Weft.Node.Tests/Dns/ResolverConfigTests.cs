@@ -83,6 +83,34 @@ public sealed class ResolverConfigTests : IDisposable
     }
 
     [Fact]
+    public void FileRewrittenBySomeoneElse_IsNotClobberedByTheOldBackup()
+    {
+        File.WriteAllText(ResolvConf, Original);
+        var config = new ResolverConfig(ResolvConf, _logger);
+        config.Apply(IPAddress.Parse("100.100.100.100"), []);
+        const string Newer = "nameserver 198.51.100.1\n";
+        File.WriteAllText(ResolvConf, Newer); // a DHCP client renews its lease
+
+        config.Restore();
+
+        Assert.Equal(Newer, File.ReadAllText(ResolvConf));
+        Assert.False(File.Exists(config.BackupPath));
+    }
+
+    [Fact]
+    public void StaleBackup_IsReplaced_WhenTheFileIsNoLongerOurs()
+    {
+        File.WriteAllText(ResolvConf, "nameserver 198.51.100.1\n");
+        var config = new ResolverConfig(ResolvConf, _logger);
+        File.WriteAllText(config.BackupPath, Original); // left from long ago; the file was rewritten since
+
+        config.Apply(IPAddress.Parse("100.100.100.100"), []);
+        config.Restore();
+
+        Assert.Equal("nameserver 198.51.100.1\n", File.ReadAllText(ResolvConf));
+    }
+
+    [Fact]
     public void SearchDomains_ThatAreNotNames_CannotInjectLines()
     {
         File.WriteAllText(ResolvConf, Original);
