@@ -13,10 +13,10 @@ using Weft.Lab;
 namespace Weft.Integration.Tests;
 
 /// <summary>
-/// A real `weft control` process killed with SIGKILL in the middle of many concurrent registrations and
+/// The real `weft control` process: killed with SIGKILL in the middle of many concurrent registrations and
 /// started again on the same data directory: nothing it answered is lost, addresses stay unique and stable,
 /// nodes reconnect and get their map, and a one-off key that a committed registration used stays used.
-/// Runs on loopback without namespaces, so it needs neither root nor the lab tools.
+/// Also its admin CLI against it. Runs on loopback without namespaces, so it needs neither root nor the lab tools.
 /// </summary>
 public sealed class ControlRestartTests
 {
@@ -170,6 +170,57 @@ public sealed class ControlRestartTests
                 Assert.False(reply.Authorized);
                 Assert.Equal("auth key already used", reply.Error);
             }
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The admin CLI's dns, tailnet and users commands change a running server as the API then shows.</summary>
+    [Fact]
+    public async Task AdminCli_DnsTailnetAndUsersCommands_ChangeTheServer()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dir = Path.Combine(Path.GetTempPath(), "weft-control-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var url = new Uri($"http://127.0.0.1:{FreeLoopbackPort()}");
+        var server = await StartServerAsync(dir, url);
+        try
+        {
+            var keyFile = Path.Combine(dir, "owner-api-key");
+            async Task<string> CliAsync(params string[] args)
+            {
+                await using var cli = LabProcess.Start([WeftExecutable.Find(), "control", .. args, "--server", url.ToString(), "--api-key-file", keyFile]);
+                Assert.True(await cli.WaitForExitAsync(StartupTimeout), $"weft control {string.Join(' ', args)} did not finish");
+                Assert.True(cli.ExitCode == 0, $"weft control {string.Join(' ', args)} exited with {cli.ExitCode}: {cli.Output}");
+                return cli.Output;
+            }
+
+            await CliAsync("dns", "nameservers", "192.0.2.53", "2001:db8::53");
+            await CliAsync("dns", "search", "corp.example");
+            await CliAsync("dns", "split", "lab.example", "192.0.2.54");
+            Assert.Contains("off", await CliAsync("dns", "magicdns", "off"), StringComparison.Ordinal);
+            Assert.Contains("30 days", await CliAsync("tailnet", "set", "--key-expiry-days", "30"), StringComparison.Ordinal);
+            Assert.Contains("30 days", await CliAsync("tailnet", "get"), StringComparison.Ordinal);
+            Assert.Contains("admin", await CliAsync("users", "add", "bob@example.com", "--role", "admin"), StringComparison.Ordinal);
+
+            using var http = new HttpClient { BaseAddress = url };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(keyFile, ct)).Trim());
+            var dns = JsonDocument.Parse(await http.GetStringAsync("/api/v2/tailnet/-/dns", ct)).RootElement;
+            Assert.Equal(["192.0.2.53", "2001:db8::53"], dns.GetProperty("nameservers").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(["corp.example"], dns.GetProperty("searchPaths").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal("192.0.2.54", dns.GetProperty("splitDns").GetProperty("lab.example")[0].GetString());
+            Assert.False(dns.GetProperty("magicDns").GetBoolean());
+            var settings = JsonDocument.Parse(await http.GetStringAsync("/api/v2/tailnet/-/settings", ct)).RootElement;
+            Assert.Equal(30, settings.GetProperty("devicesKeyDurationDays").GetInt32());
+            var users = JsonDocument.Parse(await http.GetStringAsync("/api/v2/tailnet/-/users", ct)).RootElement.GetProperty("users");
+            Assert.Contains(users.EnumerateArray(), u => u.GetProperty("loginName").GetString() == "bob@example.com" && u.GetProperty("role").GetString() == "admin");
+
+            await CliAsync("dns", "split", "lab.example");
+            dns = JsonDocument.Parse(await http.GetStringAsync("/api/v2/tailnet/-/dns", ct)).RootElement;
+            Assert.False(dns.GetProperty("splitDns").TryGetProperty("lab.example", out _));
         }
         finally
         {

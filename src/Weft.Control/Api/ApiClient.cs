@@ -107,6 +107,24 @@ public sealed class ApiClient(HttpClient http, string apiKey)
     public Task<DnsSettings> SetDnsAsync(DnsSettings dns, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Post, "tailnet/-/dns", Body(dns, ApiJsonContext.Default.DnsSettings), ApiJsonContext.Default.DnsSettings, ct);
 
+    public Task<ApiTailnetSettings> GetTailnetSettingsAsync(CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Get, "tailnet/-/settings", null, ApiJsonContext.Default.ApiTailnetSettings, ct);
+
+    public Task<ApiTailnetSettings> SetTailnetSettingsAsync(ApiTailnetSettings settings, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Patch, "tailnet/-/settings", Body(settings, ApiJsonContext.Default.ApiTailnetSettings), ApiJsonContext.Default.ApiTailnetSettings, ct);
+
+    public Task<ApiUser> CreateUserAsync(ApiNewUser user, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, "tailnet/-/users", Body(user, ApiJsonContext.Default.ApiNewUser), ApiJsonContext.Default.ApiUser, ct);
+
+    public Task<ApiPlacedUser> PlaceUserAsync(ApiPlaceUser user, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, "users", Body(user, ApiJsonContext.Default.ApiPlaceUser), ApiJsonContext.Default.ApiPlacedUser, ct);
+
+    public Task<ApiTailnetList> ListTailnetsAsync(CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Get, "tailnets", null, ApiJsonContext.Default.ApiTailnetList, ct);
+
+    public Task<ApiTailnet> CreateTailnetAsync(string name, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, "tailnets", Body(new ApiNewTailnet(name), ApiJsonContext.Default.ApiNewTailnet), ApiJsonContext.Default.ApiTailnet, ct);
+
     private static string Escape(string s) => Uri.EscapeDataString(s);
 
     private static StringContent Body<T>(T value, JsonTypeInfo<T> type) =>

@@ -35,6 +35,8 @@ internal static class ControlCommand
         command.Subcommands.Add(ControlNodesCommand.Create());
         command.Subcommands.Add(ControlKeysCommand.Create());
         command.Subcommands.Add(ControlPolicyCommand.Create());
+        command.Subcommands.Add(ControlDnsCommand.Create());
+        command.Subcommands.Add(ControlTailnetCommand.Create());
         command.Subcommands.Add(ControlAccountsCommand.Create());
         command.SetAction(async (parse, ct) =>
         {

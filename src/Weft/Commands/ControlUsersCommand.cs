@@ -1,9 +1,10 @@
 using System.CommandLine;
 using Spectre.Console;
+using Weft.Control.Api;
 
 namespace Weft;
 
-/// <summary>`weft control users list|set-role ID ROLE`.</summary>
+/// <summary>`weft control users list|set-role ID ROLE|add LOGIN|place EMAIL`.</summary>
 internal static class ControlUsersCommand
 {
     public static Command Create()
@@ -28,6 +29,22 @@ internal static class ControlUsersCommand
             var u = await api.SetRoleAsync(parse.GetValue(id)!, parse.GetValue(role)!, c).ConfigureAwait(false);
             Console.WriteLine($"{u.LoginName} is now {u.Role}");
         }));
-        return ControlAdmin.Group("users", "Users of the tailnet (needs an API key)", list, setRole);
+        var login = new Argument<string>("login") { Description = "Login name, usually an email address" };
+        var displayName = new Option<string?>("--name") { Description = "Display name (default: the login)" };
+        var newRole = new Option<string>("--role") { Description = "owner, admin or member", DefaultValueFactory = _ => "member" };
+        var add = new Command("add", "Add a user to the tailnet") { login, displayName, newRole };
+        add.SetAction((parse, ct) => ControlAdmin.RunAsync(parse, ct, async (api, c) =>
+        {
+            var u = await api.CreateUserAsync(new ApiNewUser(parse.GetValue(login), parse.GetValue(displayName), parse.GetValue(newRole)), c).ConfigureAwait(false);
+            Console.WriteLine($"added {u.LoginName} (id {u.Id}) as {u.Role}");
+        }));
+
+        var place = new Command("place", "Put an identity in its tailnet by email domain: the organization's, or a personal one for webmail (server admins)") { login, displayName };
+        place.SetAction((parse, ct) => ControlAdmin.RunAsync(parse, ct, async (api, c) =>
+        {
+            var p = await api.PlaceUserAsync(new ApiPlaceUser(parse.GetValue(login), parse.GetValue(displayName)), c).ConfigureAwait(false);
+            Console.WriteLine($"{p.User.LoginName} is {p.User.Role} of tailnet {p.Tailnet}{(p.Created ? " (new user)" : "")}");
+        }));
+        return ControlAdmin.Group("users", "Users of the tailnet (needs an API key)", list, setRole, add, place);
     }
 }

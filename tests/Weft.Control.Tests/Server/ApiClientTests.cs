@@ -32,6 +32,31 @@ public sealed class ApiClientTests
     }
 
     [Fact]
+    public async Task Client_TailnetSettingsUsersAndTailnets_RoundTrip()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var s = await TestControlServer.StartAsync(ct);
+        var api = new ApiClient(s.Http, s.OwnerApiKey);
+
+        Assert.Equal(ControlConstants.DefaultKeyExpiryDays, (await api.GetTailnetSettingsAsync(ct)).DevicesKeyDurationDays);
+        Assert.Equal(90, (await api.SetTailnetSettingsAsync(new ApiTailnetSettings(90), ct)).DevicesKeyDurationDays);
+        Assert.Equal(90, (await api.GetTailnetSettingsAsync(ct)).DevicesKeyDurationDays);
+
+        var added = await api.CreateUserAsync(new ApiNewUser("bob@example.com", "Bob", null), ct);
+        Assert.Equal("member", added.Role);
+        Assert.Contains((await api.ListUsersAsync(ct)).Users, u => u.LoginName == "bob@example.com");
+
+        var placed = await api.PlaceUserAsync(new ApiPlaceUser("ann@corp.example", null), ct);
+        Assert.Equal(("corp.example", "owner", true), (placed.Tailnet, placed.User.Role, placed.Created));
+        var lab = await api.CreateTailnetAsync("lab", ct);
+        Assert.Equal(["default", "corp.example", "lab"], (await api.ListTailnetsAsync(ct)).Tailnets.Select(t => t.Name));
+        Assert.Equal(lab.Id, (await api.CreateTailnetAsync("lab", ct)).Id);
+
+        var ex = await Assert.ThrowsAsync<ApiException>(() => api.SetTailnetSettingsAsync(new ApiTailnetSettings(999), ct));
+        Assert.Equal(400, ex.Status);
+    }
+
+    [Fact]
     public async Task Client_ServerRefuses_ThrowsWithStatusAndDetail()
     {
         var ct = TestContext.Current.CancellationToken;
