@@ -119,7 +119,7 @@ internal struct IpPacket
         if ((fragment & 0x1FFF) != 0)
         {
             h.Fragment = FragmentPart.Later;
-            return true;
+            return !OverlapsTcpHeader(h.Protocol, fragment & 0x1FFF);
         }
         if ((fragment & 0x2000) != 0)
         {
@@ -154,7 +154,7 @@ internal struct IpPacket
             if (fragmentOffset != 0)
             {
                 h.Fragment = FragmentPart.Later;
-                return true;
+                return !OverlapsTcpHeader(protocol, fragmentOffset);
             }
             h.Fragment = more ? FragmentPart.First : FragmentPart.Whole;
         }
@@ -221,6 +221,14 @@ internal struct IpPacket
         }
         return false;
     }
+
+    /// <summary>
+    /// True for a later TCP fragment that starts inside the TCP header: reassembled over the first fragment it
+    /// could rewrite the ports or flags the filter judged (RFC 1858 drops fragment offset 1 for TCP; any
+    /// offset below the 20-byte header is the same attack).
+    /// </summary>
+    private static bool OverlapsTcpHeader(byte protocol, int offsetInEights) =>
+        protocol == IpProtocol.Tcp && offsetInEights * 8 < TcpHeaderMin;
 
     private static bool ParseTransport(ReadOnlySpan<byte> p, int offset, bool isV6, ref IpPacket h)
     {

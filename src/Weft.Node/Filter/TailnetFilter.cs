@@ -14,7 +14,8 @@ namespace Weft.Node.Filter;
 /// <remarks>
 /// Decisions for an inbound packet, in order:
 /// <list type="number">
-/// <item>Malformed headers (truncated, inconsistent lengths, a TCP first fragment shorter than a TCP header): dropped.</item>
+/// <item>Malformed headers (truncated, inconsistent lengths, a TCP first fragment shorter than a TCP header, a later
+/// TCP fragment starting inside the TCP header): dropped.</item>
 /// <item>A later fragment (IPv4 offset &gt; 0, or an IPv6 fragment header with offset &gt; 0) passes only when the
 /// first fragment of the same datagram (source, destination, protocol, identification) passed within
 /// <see cref="FilterConstants.FragmentTimeout"/>; fragments that overtake their first fragment are dropped. Rules are
@@ -27,6 +28,8 @@ namespace Weft.Node.Filter;
 /// Echo requests need a rule. A packet for an address that is not this node's and that no rule's destination
 /// covers (subnet routes are covered by their rules) is dropped and counted apart.</item>
 /// </list>
+/// Flows expire after their idle timeouts (<see cref="FilterConstants"/>), measured on a clock that ticks once a
+/// second (<see cref="FilterConstants.ClockResolution"/>) so the data path never reads the time itself.
 /// </remarks>
 public sealed class TailnetFilter : IPacketFilter, IDisposable
 {

@@ -268,6 +268,8 @@ public sealed class TailnetFilterTests : IDisposable
         Ip(B, Self, 1, new byte[4]),                                // ICMP header cut
         Truncate(Udp(B6, 53, Self6, 40000), 44),                    // IPv6 payload length beyond the buffer
         Ip(B6, Self6, 0, new byte[1]),                              // hop-by-hop header cut
+        Fragment(B, Self, 6, new byte[16], id: 1, offset: 1, more: false),   // rewrites the TCP header (RFC 1858)
+        Fragment(B6, Self6, 6, new byte[16], id: 1, offset: 2, more: false), // the same, IPv6
     };
 
     [Theory]
