@@ -82,6 +82,48 @@ public sealed class LocalLoginTests
         await Assert.ThrowsAsync<InvalidDataException>(() => AdminAccount.CreateAsync(options, "not-an-email", Password, null, ct));
     }
 
+    [Fact]
+    public async Task PasswordGuessing_IsSlowedAfterABurst()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // A fake clock: the limiter refills only when the test says so, however slow the hashing here is.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await ConsoleHost.StartAsync(null, ct, time: time);
+        await AdminAccount.CreateAsync(host.Options, ConsoleHost.AdminEmail, Password, null, ct);
+        using var web = new WebSession(host.Address);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 12; i++)
+        {
+            statuses.Add((await web.PasswordLoginAsync(ConsoleHost.AdminEmail, "wrong password " + i, ct)).Response.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, statuses[0]);
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        // Even the right password waits until the source regains attempts.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await web.PasswordLoginAsync(ConsoleHost.AdminEmail, Password, ct)).Response.StatusCode);
+
+        // Attempts come back with time (one per 10 s after the burst).
+        time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal(HttpStatusCode.OK, (await web.PasswordLoginAsync(ConsoleHost.AdminEmail, Password, ct)).Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Logout_WithToken_EndsTheSession()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await ConsoleHost.StartAsync(null, ct);
+        await AdminAccount.CreateAsync(host.Options, ConsoleHost.AdminEmail, Password, null, ct);
+        using var web = new WebSession(host.Address);
+        var (machines, body) = await web.PasswordLoginAsync(ConsoleHost.AdminEmail, Password, ct);
+        Assert.Equal("/admin/machines", machines.RequestMessage!.RequestUri!.AbsolutePath);
+
+        // The sign-out form in the console's bar carries its anti-forgery token.
+        var (after, _) = await web.SubmitAsync(machines.RequestMessage.RequestUri, body, new Dictionary<string, string>(), ct);
+        Assert.Equal("/login", after.RequestMessage!.RequestUri!.AbsolutePath);
+        var (again, _) = await web.GetAsync("/admin/machines", ct);
+        Assert.Equal("/login", again.RequestMessage!.RequestUri!.AbsolutePath);
+    }
+
     [Theory]
     [InlineData("/admin/machines", "/admin/machines")]
     [InlineData("//evil.example/x", "/admin")]
