@@ -43,6 +43,25 @@ internal static class TailnetProbes
         }
     }
 
+    /// <summary>
+    /// Pings <paramref name="address"/> from <paramref name="from"/> once a second until a reply comes back or the
+    /// guard passes: after a peer restarts, the other side's stale session recovers only on WireGuard's own
+    /// timers (a new handshake after an unanswered send), so "traffic resumes" is an eventual property.
+    /// </summary>
+    public static async Task<bool> PingEventuallyAsync(LabNamespace from, string address, TimeSpan guard)
+    {
+        var deadline = DateTime.UtcNow + guard;
+        do
+        {
+            if ((await Ping.RunAsync(from, address, count: 1, replyWaitSeconds: 1)).Received > 0)
+            {
+                return true;
+            }
+        }
+        while (DateTime.UtcNow < deadline);
+        return false;
+    }
+
     /// <summary>`dig @100.100.100.100 NAME A +short` in <paramref name="ns"/>: the answered addresses.</summary>
     public static async Task<IReadOnlyList<string>> DigAsync(LabNamespace ns, string name)
     {
