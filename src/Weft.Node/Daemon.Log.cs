@@ -30,4 +30,10 @@ public sealed partial class Daemon
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the server no longer accepts this node's key: {Reason}")]
     private static partial void LogRegistrationLost(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "UDP port {Port} of the last run is taken, picking another: {Reason}")]
+    private static partial void LogPortTaken(ILogger logger, ushort port, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "could not nudge peers after the restart: {Reason}")]
+    private static partial void LogNudgeFailed(ILogger logger, string reason);
 }

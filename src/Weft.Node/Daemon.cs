@@ -91,7 +91,7 @@ public sealed partial class Daemon : IAsyncDisposable
         }
 
         var profile = CurrentProfile(state);
-        var engine = await EngineHost.StartAsync(_options.TunName, _options.Port, NodeKeyOf(profile), Filter, _time, _loggers, ct).ConfigureAwait(false);
+        var engine = await StartEngineAsync(profile, ct).ConfigureAwait(false);
         lock (_lock)
         {
             _engine = engine;
@@ -114,6 +114,7 @@ public sealed partial class Daemon : IAsyncDisposable
                     // The data plane runs on the last netmap at once: peers stay reachable while the server is down.
                     await ApplyNetmapLockedAsync(netmap, NetmapChanges.All, ct).ConfigureAwait(false);
                     LogResumedFromCache(_logger, netmap.Peers.Count);
+                    NudgePeers(netmap);
                 }
                 catch (NetmapException ex)
                 {
@@ -245,7 +246,7 @@ public sealed partial class Daemon : IAsyncDisposable
             {
                 profile = CurrentProfile(_state);
             }
-            var engine = await EngineHost.StartAsync(_options.TunName, _options.Port, NodeKeyOf(profile), Filter, _time, _loggers, _shutdown.Token).ConfigureAwait(false);
+            var engine = await StartEngineAsync(profile, _shutdown.Token).ConfigureAwait(false);
             Netmap? netmap;
             lock (_lock)
             {
@@ -265,6 +266,72 @@ public sealed partial class Daemon : IAsyncDisposable
             _opGate.Release();
         }
     }
+
+    /// <summary>Starts the data plane on --port, or with --port 0 on the port the last run used when it is still free.</summary>
+    private async Task<EngineHost> StartEngineAsync(ProfileState? profile, CancellationToken ct)
+    {
+        ushort? remembered;
+        lock (_lock)
+        {
+            remembered = _state.ListenPort;
+        }
+        if (_options.Port == 0 && remembered is { } last and > 0)
+        {
+            try
+            {
+                return await EngineHost.StartAsync(_options.TunName, last, NodeKeyOf(profile), Filter, _time, _loggers, ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                LogPortTaken(_logger, last, ex.Message);
+            }
+        }
+        var engine = await EngineHost.StartAsync(_options.TunName, _options.Port, NodeKeyOf(profile), Filter, _time, _loggers, ct).ConfigureAwait(false);
+        if (_options.Port == 0)
+        {
+            lock (_lock)
+            {
+                SaveLocked(_state with { ListenPort = engine.Device.ListenPort });
+            }
+        }
+        return engine;
+    }
+
+    /// <summary>
+    /// After a restart this node's WireGuard sessions are gone while its peers still hold theirs, so their
+    /// packets would be dropped until their own rekey timer (up to 15 s). One empty UDP datagram to each online
+    /// peer through the tunnel makes the engine handshake at once; the discard port means nothing listens.
+    /// </summary>
+    private void NudgePeers(Netmap netmap)
+    {
+        var self = netmap.Self.Addresses.Select(a => ParsePrefix(a)?.BaseAddress)
+            .FirstOrDefault(a => a?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        if (self is null)
+        {
+            return;
+        }
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+            socket.Bind(new IPEndPoint(self, 0));
+            foreach (var peer in netmap.Peers.Values)
+            {
+                var address = peer.Addresses.Select(a => ParsePrefix(a)?.BaseAddress)
+                    .FirstOrDefault(a => a?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+                if (peer.Online && address is not null)
+                {
+                    socket.SendTo([], new IPEndPoint(address, DiscardPort));
+                }
+            }
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            LogNudgeFailed(_logger, ex.Message);
+        }
+    }
+
+    /// <summary>RFC 863's discard port: a datagram sent there carries no meaning to anyone.</summary>
+    private const int DiscardPort = 9;
 
     private static ProfileState? CurrentProfile(PersistedState state) =>
         state.CurrentProfile is { } id ? state.Profiles.FirstOrDefault(p => p.Id == id) : null;

@@ -44,4 +44,11 @@ public sealed record PersistedState
 
     [JsonPropertyName("profiles")]
     public IReadOnlyList<ProfileState> Profiles { get; init; } = [];
+
+    /// <summary>
+    /// The UDP port picked when --port 0, reused after a restart so the endpoint peers hold for this node stays
+    /// right until the server tells them otherwise.
+    /// </summary>
+    [JsonPropertyName("listenPort")]
+    public ushort? ListenPort { get; init; }
 }
