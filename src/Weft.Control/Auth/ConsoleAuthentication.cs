@@ -57,7 +57,7 @@ internal static partial class ConsoleAuthentication
             return;
         }
 
-        var secret = oidc.ClientSecretFile is { } file ? File.ReadAllText(file).Trim() : null;
+        var secret = oidc.ClientSecretFile is { } file ? ReadSecret(file) : null;
         auth.AddOpenIdConnect(ConsoleClaims.OidcScheme, o =>
         {
             o.Authority = oidc.Issuer;
@@ -126,6 +126,19 @@ internal static partial class ConsoleAuthentication
 
         LogSignedIn(logger, user.Login, "oidc");
         ctx.Principal = ConsoleClaims.Principal(user, "oidc");
+    }
+
+    /// <summary>The client secret from its file; an unreadable file stops the start with one line naming it.</summary>
+    private static string ReadSecret(string file)
+    {
+        try
+        {
+            return File.ReadAllText(file).Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"cannot read oidc.clientSecretFile {file}: {ex.Message}", ex);
+        }
     }
 
     private static bool IsHttps(ControlServerOptions options) =>

@@ -81,6 +81,15 @@ public sealed class OidcLoginTests
         Assert.Equal(2, (await host.Store.ListUsersAsync(first.Id, ct)).Count);
     }
 
+    [Fact]
+    public async Task Start_WithUnreadableClientSecretFile_FailsWithOneLineNamingIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var provider = await OidcProvider.StartAsync(ct);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => ConsoleHost.StartAsync(provider, ct, o => o.Oidc!.ClientSecretFile = "/nonexistent/oidc-secret"));
+        Assert.Contains("oidc.clientSecretFile /nonexistent/oidc-secret", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("eve@elsewhere.test", "not from a domain allowed")]
     [InlineData("mallory@example.com", "has not verified")]

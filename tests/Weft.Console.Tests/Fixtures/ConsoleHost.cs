@@ -51,8 +51,16 @@ internal sealed class ConsoleHost : IAsyncDisposable
         }
 
         configure?.Invoke(options);
-        var server = await ControlServer.StartAsync(options, time: time, ct: ct);
-        return new ConsoleHost(dir, server, options);
+        try
+        {
+            var server = await ControlServer.StartAsync(options, time: time, ct: ct);
+            return new ConsoleHost(dir, server, options);
+        }
+        catch
+        {
+            dir.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The first tailnet.</summary>
