@@ -163,6 +163,15 @@ internal sealed class TailnetLab : IAsyncDisposable
             }
         }
 
+        try
+        {
+            // Only when empty: other namespaces on this machine may keep their files there.
+            Directory.Delete("/etc/netns");
+        }
+        catch (IOException)
+        {
+        }
+
         Directory.Delete(WorkDir, recursive: true);
     }
 
