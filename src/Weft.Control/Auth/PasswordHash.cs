@@ -9,7 +9,7 @@ namespace Weft.Control.Auth;
 /// </summary>
 internal static class PasswordHash
 {
-    /// <summary>OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256; about 0.3 s of one core here, paid once per login.</summary>
+    /// <summary>OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256; paid once per login attempt (and rate-limited per source).</summary>
     public const int Iterations = 600_000;
 
     /// <summary>Shortest password accepted: NIST SP 800-63B asks for at least 8; we ask for more since nothing else guards the console.</summary>
