@@ -58,7 +58,8 @@ public sealed partial class ControlService
                 }
                 else if (change.Kind == ChangeKind.NodePatch && map.Contains(node.Id))
                 {
-                    map.Patch(node.Id, node.Endpoints, node.DiscoKey);
+                    var parts = change.Key ?? "ed";
+                    map.Patch(node.Id, parts.Contains('e', StringComparison.Ordinal) ? node.Endpoints : null, parts.Contains('d', StringComparison.Ordinal) ? node.DiscoKey : null);
                 }
                 else
                 {

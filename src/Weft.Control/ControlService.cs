@@ -205,7 +205,8 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
         var updated = node with { Endpoints = endpoints ?? node.Endpoints, DiscoKey = discoKey ?? node.DiscoKey, LastSeen = Time.GetUtcNow() };
         await Store.UpdateNodeAsync(updated, ct).ConfigureAwait(false);
         (await MapAsync(node.TailnetId, ct).ConfigureAwait(false)).Patch(node.Id, endpoints, discoKey);
-        await PublishAsync(new Change(ChangeKind.NodePatch, node.TailnetId, node.Id), ct).ConfigureAwait(false);
+        // Key says which parts changed ("e" endpoints, "d" disco key), so other replicas patch just those.
+        await PublishAsync(new Change(ChangeKind.NodePatch, node.TailnetId, node.Id, (endpoints is null ? "" : "e") + (discoKey is null ? "" : "d")), ct).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a node; peers drop it and its own stream ends at once.</summary>

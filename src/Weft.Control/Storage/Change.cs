@@ -35,7 +35,7 @@ public enum ChangeKind
 
 /// <summary>One committed change, named by ids only: receivers read the current state from the store, which stays the truth.</summary>
 /// <param name="Id">The node or user id, when the kind has one.</param>
-/// <param name="Key">The pending registration id of <see cref="ChangeKind.Registration"/>.</param>
+/// <param name="Key">The pending registration id of <see cref="ChangeKind.Registration"/>; for <see cref="ChangeKind.NodePatch"/>, which parts changed ("e" endpoints, "d" disco key).</param>
 public sealed record Change(
     [property: JsonPropertyName("k")] ChangeKind Kind,
     [property: JsonPropertyName("t")] long TailnetId,

@@ -26,6 +26,7 @@ public sealed partial class PostgresChangeFeed : IChangeFeed
     private readonly CancellationTokenSource _stop = new();
     private Task _listening = Task.CompletedTask;
     private Task _applying = Task.CompletedTask;
+    private int _reconnects;
 
     public PostgresChangeFeed(string connectionString, ILogger? logger = null, TimeProvider? time = null)
     {
@@ -43,8 +44,6 @@ public sealed partial class PostgresChangeFeed : IChangeFeed
 
     /// <summary>Times the listener reconnected after losing its connection (tests and diagnostics).</summary>
     public int Reconnects => Volatile.Read(ref _reconnects);
-
-    private int _reconnects;
 
     public async Task PublishAsync(Change change, CancellationToken ct = default)
     {

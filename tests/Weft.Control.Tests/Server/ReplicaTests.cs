@@ -52,7 +52,7 @@ public sealed class ReplicaTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Equal(b.FullMap!.Self!.Addresses, joined.PeersChanged!.Single(p => p.Id == b.Id).Addresses);
 
         await b.Client.SendMapRequestAsync(new MapRequest { NodeKey = b.NodeKey, Endpoints = ["192.0.2.7:41641"] }, ct);
-        var patch = await a.WaitForAsync(m => m.PeersPatched?.Any(p => p.Id == b.Id && p.Endpoints is not null) == true, ct);
+        var patch = await a.WaitForAsync(m => m.PeersPatched?.Any(p => p.Id == b.Id && p.Endpoints is { Count: > 0 }) == true, ct);
         Assert.Equal(["192.0.2.7:41641"], patch.PeersPatched!.Single(p => p.Id == b.Id).Endpoints);
 
         using (var policy = await r2.Http.SendAsync(r2.Request(HttpMethod.Post, "/api/v2/tailnet/-/acl", r2.OwnerApiKey, ForbidAll), ct))
