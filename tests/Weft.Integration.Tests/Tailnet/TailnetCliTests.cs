@@ -58,6 +58,11 @@ public sealed class TailnetCliTests
         var unknown = await a.CliAsync(["whois", "100.127.255.254"]);
         Assert.Equal(1, unknown.ExitCode);
 
+        Assert.Equal("alpha", (await a.CliAsync(["get", "hostname"])).EnsureSuccess().StandardOutput.Trim());
+        Assert.Equal(tailnet.Control.ListenUrl, (await a.CliAsync(["get", "loginServer"])).EnsureSuccess().StandardOutput.Trim().TrimEnd('/'));
+        var profiles = (await a.CliAsync(["switch", "--list"])).EnsureSuccess().StandardOutput;
+        Assert.Single(profiles.Split('\n'), l => l.TrimEnd().EndsWith('*'));
+
         // down keeps the login: status says how to reconnect, and `weft up` with no flags does.
         (await a.CliAsync(["down"])).EnsureSuccess();
         var stopped = await a.CliAsync(["status"]);
