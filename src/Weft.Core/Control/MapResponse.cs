@@ -43,6 +43,10 @@ public sealed record MapResponse
     /// <summary>The users owning self and peers, when new ones appear.</summary>
     [JsonPropertyName("userProfiles")]
     public IReadOnlyList<UserProfile>? UserProfiles { get; init; }
+
+    /// <summary>The relays and STUN servers to use, when they changed.</summary>
+    [JsonPropertyName("relayMap")]
+    public RelayMap? RelayMap { get; init; }
 }
 
 /// <summary>A small change to one known peer; null fields are unchanged.</summary>

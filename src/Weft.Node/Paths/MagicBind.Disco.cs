@@ -1,0 +1,260 @@
+using System.Buffers;
+using Weft.Core.Keys;
+using Weft.WireGuard.Conn;
+
+namespace Weft.Node.Paths;
+
+// Disco: authenticated ping / pong / call-me-maybe, probing and path choice.
+public sealed partial class MagicBind
+{
+    /// <summary>
+    /// Handles one sealed disco message from <paramref name="from"/> (direct) or through the relay from
+    /// <paramref name="relayedFrom"/>. Everything not from a peer, not sealed by it, or seen before is dropped and counted.
+    /// </summary>
+    private void HandleDisco(ReadOnlySpan<byte> datagram, UdpEndpoint from, NodePublic? relayedFrom)
+    {
+        var sender = DiscoCodec.ReadSender(datagram);
+        if (!_peers.ByDisco.TryGetValue(sender, out var peer))
+        {
+            Interlocked.Increment(ref _discoUnknown);
+            return;
+        }
+        if (relayedFrom is { } relayed && relayed != peer.NodeKey)
+        {
+            // The relay vouches for the source node key: a disco key borrowed by another node is a forgery.
+            Interlocked.Increment(ref _discoForged);
+            return;
+        }
+        Span<byte> plaintext = stackalloc byte[DiscoMessage.MaxLength];
+        if (!DiscoCodec.TryOpen(datagram, peer.SharedKey, plaintext, out var length, out var counter))
+        {
+            Interlocked.Increment(ref _discoForged);
+            LogDiscoForged(_logger, from.ToString(), peer.NodeKey.ToString());
+            return;
+        }
+        lock (peer.Gate)
+        {
+            if (!peer.Replay.TryAccept(counter))
+            {
+                Interlocked.Increment(ref _discoReplayed);
+                return;
+            }
+        }
+        if (!DiscoMessage.TryParse(plaintext[..length], out var message))
+        {
+            Interlocked.Increment(ref _discoMalformed);
+            return;
+        }
+        var viaRelay = relayedFrom is not null;
+        switch (message.Type)
+        {
+            case DiscoMessageType.Ping:
+                if (message.NodeKey != peer.NodeKey)
+                {
+                    Interlocked.Increment(ref _discoForged);
+                    return;
+                }
+                OnPing(peer, message, from, viaRelay);
+                break;
+            case DiscoMessageType.Pong:
+                OnPong(peer, message, from, viaRelay);
+                break;
+            case DiscoMessageType.CallMeMaybe:
+                OnCallMeMaybe(peer, message);
+                break;
+        }
+    }
+
+    private void OnPing(MagicPeer peer, DiscoMessage ping, UdpEndpoint from, bool viaRelay)
+    {
+        var pong = new DiscoMessage { Type = DiscoMessageType.Pong, TxId = ping.TxId, Observed = viaRelay ? default : from };
+        SendDisco(peer, pong, viaRelay ? default : from);
+        if (viaRelay)
+        {
+            return;
+        }
+        // The ping's source is where the peer's NAT maps it towards us: the best hole to punch back through.
+        bool added;
+        lock (peer.Gate)
+        {
+            added = peer.AddCandidate(from, fromNetmap: false);
+        }
+        _byDirect[from] = peer;
+        if (added)
+        {
+            LogCandidateLearned(_logger, peer.NodeKey.ToString(), from.ToString());
+            Probe(peer, force: true);
+        }
+    }
+
+    private void OnPong(MagicPeer peer, DiscoMessage pong, UdpEndpoint from, bool viaRelay)
+    {
+        var now = _time.GetTimestamp();
+        bool changed;
+        lock (peer.Gate)
+        {
+            if (!peer.Pending.Remove(pong.TxId, out var pending))
+            {
+                // Not ours, or answered already (a duplicate that took the other path).
+                return;
+            }
+            var rtt = _time.GetElapsedTime(pending.SentAt, now);
+            if (viaRelay || pending.To.IsEmpty)
+            {
+                peer.RelayLatency = rtt;
+                return;
+            }
+            if (pending.To != from)
+            {
+                // Answered from another address than we pinged: the path we asked about is not proven.
+                return;
+            }
+            var candidate = peer.Candidates.Find(c => c.Endpoint == from);
+            if (candidate is null)
+            {
+                return;
+            }
+            candidate.LastPong = now;
+            candidate.Latency = rtt;
+            changed = peer.Choose(_time);
+        }
+        if (changed)
+        {
+            LogPathChanged(_logger, peer.NodeKey.ToString(), $"direct {from}");
+        }
+    }
+
+    private void OnCallMeMaybe(MagicPeer peer, DiscoMessage callMeMaybe)
+    {
+        lock (peer.Gate)
+        {
+            foreach (var endpoint in callMeMaybe.Endpoints)
+            {
+                if (!endpoint.IsEmpty && endpoint.Port != 0 && peer.AddCandidate(endpoint, fromNetmap: false))
+                {
+                    _byDirect[endpoint] = peer;
+                }
+            }
+        }
+        Volatile.Write(ref peer.LastActive, _time.GetTimestamp());
+        Probe(peer, force: true);
+    }
+
+    /// <summary>
+    /// Pings every candidate of <paramref name="peer"/> directly and once through the relay, and (at most every
+    /// <see cref="PathConstants.CallMeMaybeInterval"/>, while not direct) asks it through the relay to ping us back,
+    /// so both NATs open towards each other at about the same time.
+    /// </summary>
+    private void Probe(MagicPeer peer, bool force)
+    {
+        var now = _time.GetTimestamp();
+        List<(UdpEndpoint To, UInt128 TxId)> pings;
+        bool callMeMaybe;
+        lock (peer.Gate)
+        {
+            if (!force && _time.GetElapsedTime(peer.LastProbe, now) < PathConstants.HeartbeatInterval)
+            {
+                return;
+            }
+            peer.LastProbe = now;
+            pings = new List<(UdpEndpoint, UInt128)>(peer.Candidates.Count + 1);
+            foreach (var candidate in peer.Candidates)
+            {
+                pings.Add((candidate.Endpoint, DiscoMessage.NewTxId()));
+            }
+            if (_relay is not null)
+            {
+                pings.Add((default, DiscoMessage.NewTxId()));
+            }
+            foreach (var (to, txId) in pings)
+            {
+                peer.Pending[txId] = new PendingPing(to, now);
+            }
+            callMeMaybe = _relay is not null && !peer.Current.IsDirect && _localEndpoints.Length > 0
+                && (peer.LastCallMeMaybe == 0 || _time.GetElapsedTime(peer.LastCallMeMaybe, now) >= PathConstants.CallMeMaybeInterval);
+            if (callMeMaybe)
+            {
+                peer.LastCallMeMaybe = now;
+            }
+        }
+        foreach (var (to, txId) in pings)
+        {
+            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey }, to);
+        }
+        if (callMeMaybe)
+        {
+            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.CallMeMaybe, Endpoints = _localEndpoints }, default);
+        }
+    }
+
+    /// <summary>Seals and sends a disco message directly to <paramref name="to"/>, or through the relay when it is empty.</summary>
+    private void SendDisco(MagicPeer peer, DiscoMessage message, UdpEndpoint to)
+    {
+        Span<byte> plaintext = stackalloc byte[DiscoMessage.MaxLength];
+        var length = message.Write(plaintext);
+        var buffer = ArrayPool<byte>.Shared.Rent(DiscoCodec.MaxLength);
+        try
+        {
+            var sealedLength = DiscoCodec.Seal(buffer, DiscoPublic, peer.SharedKey, (ulong)Interlocked.Increment(ref _discoCounter), plaintext[..length]);
+            if (to.IsEmpty)
+            {
+                _relay?.TrySend(peer.NodeKey, buffer.AsSpan(0, sealedLength));
+                return;
+            }
+            if (_inbound is null)
+            {
+                return;
+            }
+            _inner.Send([buffer], [sealedLength], to);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The socket closed under us; disco retries on the next heartbeat.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Runs every <see cref="PathConstants.TickInterval"/>: drops stale trust and pings, and keeps active peers probed.</summary>
+    private void Tick()
+    {
+        if (_inbound is null)
+        {
+            return;
+        }
+        var now = _time.GetTimestamp();
+        foreach (var peer in _peers.ByNode.Values)
+        {
+            bool changed;
+            lock (peer.Gate)
+            {
+                List<UInt128>? expired = null;
+                foreach (var (txId, pending) in peer.Pending)
+                {
+                    if (_time.GetElapsedTime(pending.SentAt, now) > PathConstants.PingTimeout)
+                    {
+                        (expired ??= []).Add(txId);
+                    }
+                }
+                if (expired is not null)
+                {
+                    foreach (var txId in expired)
+                    {
+                        peer.Pending.Remove(txId);
+                    }
+                }
+                changed = peer.Choose(_time);
+            }
+            if (changed)
+            {
+                LogPathChanged(_logger, peer.NodeKey.ToString(), peer.Current.IsDirect ? $"direct {peer.Current.Direct}" : "relay");
+            }
+            if (_time.GetElapsedTime(Volatile.Read(ref peer.LastActive), now) < PathConstants.ActiveWindow)
+            {
+                Probe(peer, force: false);
+            }
+        }
+    }
+}

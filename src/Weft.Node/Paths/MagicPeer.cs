@@ -1,0 +1,131 @@
+using Weft.Core.Crypto;
+using Weft.Core.Keys;
+using Weft.WireGuard.Conn;
+
+namespace Weft.Node.Paths;
+
+/// <summary>
+/// Path state of one peer inside <see cref="MagicBind"/>: its candidate direct endpoints, pings in flight, the
+/// replay window of its disco messages, and the path the data plane uses now (<see cref="Current"/>).
+/// </summary>
+internal sealed class MagicPeer
+{
+    /// <summary>The path when no direct one is trusted: the relay.</summary>
+    public static readonly PathChoice Relayed = new(default, TimeSpan.Zero);
+
+    public MagicPeer(NodePublic nodeKey, DiscoPublic discoKey, Key32 sharedKey, UdpEndpoint synthetic)
+    {
+        NodeKey = nodeKey;
+        DiscoKey = discoKey;
+        SharedKey = sharedKey;
+        Synthetic = synthetic;
+    }
+
+    public NodePublic NodeKey { get; }
+
+    public DiscoPublic DiscoKey { get; }
+
+    /// <summary>The disco key of the pair (see <see cref="DiscoCodec"/>).</summary>
+    public Key32 SharedKey { get; }
+
+    /// <summary>The stable endpoint WireGuard knows this peer by.</summary>
+    public UdpEndpoint Synthetic { get; }
+
+    /// <summary>Read lock-free by the data path; replaced (under <see cref="Gate"/>) only when the path changes.</summary>
+    public volatile PathChoice Current = Relayed;
+
+    /// <summary>Timestamp of the last packet to or from the peer; written without the lock (a stale read only delays a probe).</summary>
+    public long LastActive;
+
+    /// <summary>Gate guards every field below.</summary>
+    public readonly Lock Gate = new();
+
+    public readonly List<Candidate> Candidates = [];
+
+    public readonly Dictionary<UInt128, PendingPing> Pending = [];
+
+    public readonly ReplayWindow Replay = new();
+
+    public long LastProbe;
+
+    public long LastCallMeMaybe;
+
+    /// <summary>The latest round trip through the relay, when a relayed ping was answered.</summary>
+    public TimeSpan? RelayLatency;
+
+    /// <summary>Caller holds <see cref="Gate"/>. Adds an endpoint unless known; false when it was known.</summary>
+    public bool AddCandidate(UdpEndpoint endpoint, bool fromNetmap)
+    {
+        foreach (var candidate in Candidates)
+        {
+            if (candidate.Endpoint == endpoint)
+            {
+                candidate.FromNetmap |= fromNetmap;
+                return false;
+            }
+        }
+        if (Candidates.Count >= PathConstants.MaxCandidates)
+        {
+            var oldest = Candidates.FindIndex(c => !c.FromNetmap);
+            if (oldest < 0)
+            {
+                return false;
+            }
+            Candidates.RemoveAt(oldest);
+        }
+        Candidates.Add(new Candidate(endpoint) { FromNetmap = fromNetmap });
+        return true;
+    }
+
+    /// <summary>
+    /// Caller holds <see cref="Gate"/>. Picks the lowest-latency candidate whose last pong is younger than
+    /// <see cref="PathConstants.TrustDuration"/>, else the relay; returns true when the choice changed.
+    /// </summary>
+    public bool Choose(TimeProvider time)
+    {
+        Candidate? best = null;
+        foreach (var candidate in Candidates)
+        {
+            if (candidate.LastPong != 0 && time.GetElapsedTime(candidate.LastPong) <= PathConstants.TrustDuration
+                && (best is null || candidate.Latency < best.Latency))
+            {
+                best = candidate;
+            }
+        }
+        var choice = best is null ? Relayed : new PathChoice(best.Endpoint, best.Latency);
+        var current = Current;
+        if (choice.Direct == current.Direct)
+        {
+            if (best is not null)
+            {
+                Current = choice;
+            }
+            return false;
+        }
+        Current = choice;
+        return true;
+    }
+}
+
+/// <summary>A path for the data plane: a direct endpoint, or (empty <see cref="Direct"/>) the relay.</summary>
+internal sealed record PathChoice(UdpEndpoint Direct, TimeSpan Latency)
+{
+    public bool IsDirect => !Direct.IsEmpty;
+}
+
+/// <summary>One endpoint a peer might be reached at directly.</summary>
+internal sealed class Candidate(UdpEndpoint endpoint)
+{
+    public UdpEndpoint Endpoint { get; } = endpoint;
+
+    /// <summary>Listed by the netmap (kept when learned ones are evicted).</summary>
+    public bool FromNetmap { get; set; }
+
+    /// <summary>Timestamp of the last pong from here; 0 when none.</summary>
+    public long LastPong { get; set; }
+
+    public TimeSpan Latency { get; set; } = TimeSpan.MaxValue;
+}
+
+/// <summary>A ping waiting for its pong: where it went (empty for the relay) and when.</summary>
+internal readonly record struct PendingPing(UdpEndpoint To, long SentAt);

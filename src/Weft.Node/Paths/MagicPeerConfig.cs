@@ -1,0 +1,29 @@
+using Weft.Core.Keys;
+using Weft.WireGuard.Conn;
+
+namespace Weft.Node.Paths;
+
+/// <summary>One peer as <see cref="MagicBind.SetPeers"/> takes it: keys and the endpoints the netmap lists.</summary>
+public sealed record MagicPeerConfig(NodePublic NodeKey, DiscoPublic DiscoKey, IReadOnlyList<UdpEndpoint> Endpoints)
+{
+    /// <summary>Builds from a netmap node; endpoints that do not parse are skipped; false when a key does not parse.</summary>
+    public static bool TryFromNode(Weft.Core.Control.Node node, out MagicPeerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        config = null!;
+        if (!NodePublic.TryParse(node.NodeKey, out var nodeKey) || !DiscoPublic.TryParse(node.DiscoKey, out var discoKey))
+        {
+            return false;
+        }
+        var endpoints = new List<UdpEndpoint>(node.Endpoints.Count);
+        foreach (var text in node.Endpoints)
+        {
+            if (UdpEndpoint.TryParse(text, out var endpoint) && endpoint.Port != 0)
+            {
+                endpoints.Add(endpoint);
+            }
+        }
+        config = new MagicPeerConfig(nodeKey, discoKey, endpoints);
+        return true;
+    }
+}
