@@ -1,9 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Net;
-using System.Text.Json;
 using Npgsql;
-using Weft.Control.Identity;
 
 namespace Weft.Control.Storage;
 
@@ -13,7 +11,7 @@ namespace Weft.Control.Storage;
 /// transaction, retried when PostgreSQL reports a serialization failure, a deadlock or a clash on an
 /// allocated address or name, so concurrent registrations on several replicas each get unique ones.
 /// </summary>
-public sealed partial class PostgresControlStore : IControlStore
+public sealed class PostgresControlStore : SqlControlStore
 {
     /// <summary>Unique constraints on allocated values: a clash there means another replica won a race, so the write is retried.</summary>
     internal static readonly HashSet<string> AllocationConstraints =
@@ -22,12 +20,10 @@ public sealed partial class PostgresControlStore : IControlStore
     private readonly NpgsqlDataSource _dataSource;
 
     private PostgresControlStore(NpgsqlDataSource dataSource, IPNetwork ula)
-    {
-        _dataSource = dataSource;
-        UlaPrefix = ula;
-    }
+        : base(ula) => _dataSource = dataSource;
 
-    public IPNetwork UlaPrefix { get; }
+    /// <summary>FOR UPDATE: a second replica presenting the same one-off key waits for the first's commit.</summary>
+    private protected override string RowLock => " FOR UPDATE";
 
     /// <summary>
     /// Connects with <paramref name="connectionString"/> (an Npgsql connection string), applies missing
@@ -49,10 +45,6 @@ public sealed partial class PostgresControlStore : IControlStore
             throw;
         }
     }
-
-    /// <summary>The migration versions recorded in the database, in order (for tests and diagnostics).</summary>
-    public async Task<IReadOnlyList<int>> AppliedMigrationsAsync(CancellationToken ct = default) =>
-        await QueryAsync("SELECT version FROM schema_migrations ORDER BY version", r => r.GetInt32(0), ct).ConfigureAwait(false);
 
     /// <summary>
     /// Applies the migrations not yet recorded and returns the ULA prefix, choosing it on first start. The
@@ -78,15 +70,9 @@ public sealed partial class PostgresControlStore : IControlStore
                 ("v", v), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
         }
 
-        var text = await ScalarAsync(c, tx, "SELECT value FROM settings WHERE name = 'ula_prefix'", ct).ConfigureAwait(false) as string;
-        if (text is null)
-        {
-            text = AddressPlan.NewUlaPrefix().ToString();
-            await ExecAsync(c, tx, "INSERT INTO settings (name, value) VALUES ('ula_prefix', @v)", ct, ("v", text)).ConfigureAwait(false);
-        }
-
+        var ula = await LoadOrCreateUlaAsync(c, tx, ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
-        return IPNetwork.Parse(text);
+        return ula;
     }
 
     /// <summary>
@@ -94,7 +80,7 @@ public sealed partial class PostgresControlStore : IControlStore
     /// serialization failure, deadlock or allocation clash rolls back and runs <paramref name="work"/>
     /// again in a fresh transaction, which sees what the winner committed.
     /// </summary>
-    private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
+    private protected override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -118,63 +104,15 @@ public sealed partial class PostgresControlStore : IControlStore
         e.SqlState is PostgresConstants.SerializationFailure or PostgresConstants.DeadlockDetected
         || (e.SqlState == PostgresConstants.UniqueViolation && e.ConstraintName is { } name && AllocationConstraints.Contains(name));
 
-    private async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string Name, object? Value)[] args)
-    {
-        await using var c = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-        return await QueryAsync(c, null, sql, map, ct, args).ConfigureAwait(false);
-    }
+    private protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct) =>
+        await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
 
-    private static async Task<List<T>> QueryAsync<T>(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = Command(c, tx, sql, args);
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var list = new List<T>();
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            list.Add(map(r));
-        }
+    /// <summary>
+    /// Registrations of every replica take turns from here to commit: under read committed each later statement
+    /// sees the previous holder's node. A transaction-scoped advisory lock, released by commit or rollback.
+    /// </summary>
+    private protected override async Task LockAllocationAsync(DbConnection c, DbTransaction tx, CancellationToken ct) =>
+        await ExecAsync(c, tx, "SELECT pg_advisory_xact_lock(@k)", ct, ("k", PostgresConstants.AllocationLockKey)).ConfigureAwait(false);
 
-        return list;
-    }
-
-    private static NpgsqlCommand Command(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, params (string Name, object? Value)[] args)
-    {
-        var cmd = new NpgsqlCommand(sql, c, tx);
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
-    }
-
-    private static async Task<int> ExecAsync(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = Command(c, tx, sql, args);
-        return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-    }
-
-    private static async Task<object?> ScalarAsync(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = Command(c, tx, sql, args);
-        var v = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
-        return v is DBNull ? null : v;
-    }
-
-    /// <summary>Integer booleans, as the shared schema stores them.</summary>
-    private static int Flag(bool value) => value ? 1 : 0;
-
-    private static long Ms(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
-
-    /// <summary><paramref name="t"/> at the millisecond precision the database keeps, so returned records equal re-read ones.</summary>
-    private static DateTimeOffset Stored(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(Ms(t));
-
-    private static DateTimeOffset Time(DbDataReader r, int i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
-
-    private static string Json(IReadOnlyList<string> list) => JsonSerializer.Serialize(list, StoreJsonContext.Default.IReadOnlyListString);
-
-    private static IReadOnlyList<string> List(DbDataReader r, int i) =>
-        JsonSerializer.Deserialize(r.GetString(i), StoreJsonContext.Default.IReadOnlyListString) ?? [];
-
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -1,9 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Net;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Weft.Control.Identity;
 
 namespace Weft.Control.Storage;
 
@@ -12,7 +10,7 @@ namespace Weft.Control.Storage;
 /// migrations of <see cref="Schema"/> applied at open, every write in an immediate transaction behind one
 /// in-process writer gate (SQLite has one writer anyway; the gate avoids busy retries).
 /// </summary>
-public sealed partial class SqliteControlStore : IControlStore
+public sealed class SqliteControlStore : SqlControlStore
 {
     private readonly string _connectionString;
 
@@ -20,12 +18,7 @@ public sealed partial class SqliteControlStore : IControlStore
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
     private SqliteControlStore(string connectionString, IPNetwork ula)
-    {
-        _connectionString = connectionString;
-        UlaPrefix = ula;
-    }
-
-    public IPNetwork UlaPrefix { get; }
+        : base(ula) => _connectionString = connectionString;
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/> and migrates it.</summary>
     public static async Task<SqliteControlStore> OpenAsync(string path, CancellationToken ct = default)
@@ -42,21 +35,6 @@ public sealed partial class SqliteControlStore : IControlStore
         }
     }
 
-    /// <summary>The migration versions recorded in the database, in order (for tests and diagnostics).</summary>
-    public async Task<IReadOnlyList<int>> AppliedMigrationsAsync(CancellationToken ct = default)
-    {
-        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
-        var list = new List<int>();
-        await using var cmd = Command(c, null, "SELECT version FROM schema_migrations ORDER BY version");
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            list.Add(r.GetInt32(0));
-        }
-
-        return list;
-    }
-
     private static async Task MigrateAsync(SqliteConnection c, CancellationToken ct)
     {
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -66,7 +44,7 @@ public sealed partial class SqliteControlStore : IControlStore
         {
             var sql = Schema.Migrations[v - 1].Replace(Schema.IdColumn, "INTEGER PRIMARY KEY AUTOINCREMENT", StringComparison.Ordinal);
             await ExecAsync(c, tx, sql, ct).ConfigureAwait(false);
-            await ExecAsync(c, tx, "INSERT INTO schema_migrations (version, applied) VALUES ($v, $t)", ct, ("$v", v), ("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+            await ExecAsync(c, tx, "INSERT INTO schema_migrations (version, applied) VALUES (@v, @t)", ct, ("v", v), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
         }
 
         await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -75,18 +53,12 @@ public sealed partial class SqliteControlStore : IControlStore
     private static async Task<IPNetwork> LoadOrCreateUlaAsync(SqliteConnection c, CancellationToken ct)
     {
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var text = await ScalarAsync(c, tx, "SELECT value FROM settings WHERE name = 'ula_prefix'", ct).ConfigureAwait(false) as string;
-        if (text is null)
-        {
-            text = AddressPlan.NewUlaPrefix().ToString();
-            await ExecAsync(c, tx, "INSERT INTO settings (name, value) VALUES ('ula_prefix', $v)", ct, ("$v", text)).ConfigureAwait(false);
-        }
-
+        var ula = await LoadOrCreateUlaAsync(c, tx, ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
-        return IPNetwork.Parse(text);
+        return ula;
     }
 
-    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken ct)
+    private protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct)
     {
         var c = new SqliteConnection(_connectionString);
         await c.OpenAsync(ct).ConfigureAwait(false);
@@ -95,12 +67,12 @@ public sealed partial class SqliteControlStore : IControlStore
     }
 
     /// <summary>Runs <paramref name="work"/> in one immediate transaction under the writer gate; commits when it returns.</summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken ct)
+    private protected override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         await _writeGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var c = (SqliteConnection)await OpenConnectionAsync(ct).ConfigureAwait(false);
             await using var tx = c.BeginTransaction(deferred: false);
             var result = await work(c, tx).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -112,68 +84,10 @@ public sealed partial class SqliteControlStore : IControlStore
         }
     }
 
-    private async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string Name, object? Value)[] args)
-    {
-        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
-        return await QueryAsync(c, null, sql, map, ct, args).ConfigureAwait(false);
-    }
-
-    private static async Task<List<T>> QueryAsync<T>(SqliteConnection c, SqliteTransaction? tx, string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = Command(c, tx, sql, args);
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var list = new List<T>();
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            list.Add(map(r));
-        }
-
-        return list;
-    }
-
-    private static SqliteCommand Command(SqliteConnection c, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] args)
-    {
-        var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
-    }
-
-    private static async Task<int> ExecAsync(SqliteConnection c, SqliteTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = Command(c, tx, sql, args);
-        return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-    }
-
-    private static async Task<object?> ScalarAsync(SqliteConnection c, SqliteTransaction? tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = Command(c, tx, sql, args);
-        var v = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
-        return v is DBNull ? null : v;
-    }
-
-    private static long Ms(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
-
-    private static DateTimeOffset Time(DbDataReader r, int i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
-
-    private static string Json(IReadOnlyList<string> list) => JsonSerializer.Serialize(list, StoreJsonContext.Default.IReadOnlyListString);
-
-    private static IReadOnlyList<string> List(DbDataReader r, int i) =>
-        JsonSerializer.Deserialize(r.GetString(i), StoreJsonContext.Default.IReadOnlyListString) ?? [];
-
-    public ValueTask DisposeAsync()
+    public override ValueTask DisposeAsync()
     {
         _writeGate.Dispose();
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
         return ValueTask.CompletedTask;
     }
 }
-
-/// <summary>Source-generated JSON for the list columns.</summary>
-[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]
-internal sealed partial class StoreJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

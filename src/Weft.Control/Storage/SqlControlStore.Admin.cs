@@ -1,7 +1,7 @@
 namespace Weft.Control.Storage;
 
 /// <summary>Admin-facing storage of schema version 2: user roles, API key listing, DNS settings, subnet routes.</summary>
-public sealed partial class PostgresControlStore
+public abstract partial class SqlControlStore
 {
     public Task<bool> SetUserRoleAsync(long userId, string role, CancellationToken ct = default) =>
         WriteAsync(async (c, tx) => await ExecAsync(c, tx, "UPDATE users SET role = @r WHERE id = @id", ct, ("r", role), ("id", userId)).ConfigureAwait(false) == 1, ct);

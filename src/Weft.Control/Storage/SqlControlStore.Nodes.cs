@@ -1,11 +1,10 @@
 using System.Data.Common;
 using System.Net;
-using Npgsql;
 using Weft.Control.Identity;
 
 namespace Weft.Control.Storage;
 
-public sealed partial class PostgresControlStore
+public abstract partial class SqlControlStore
 {
     private const string NodeColumns =
         "id, tailnet_id, user_id, machine_key, node_key, disco_key, name, hostinfo, ipv4, ipv6, tags, endpoints, created, last_seen, key_expiry, ephemeral, authorized";
@@ -16,9 +15,8 @@ public sealed partial class PostgresControlStore
         var baseName = MachineName.Sanitize(node.Hostname);
         return WriteAsync(async (c, tx) =>
         {
-            // Registrations of every replica take turns from here to commit: under read committed each later
-            // statement sees the previous holder's node, so MAX(ipv4_num) and the taken names are current.
-            await ExecAsync(c, tx, "SELECT pg_advisory_xact_lock(@k)", ct, ("k", PostgresConstants.AllocationLockKey)).ConfigureAwait(false);
+            // From here to commit, registrations take turns (see LockAllocationAsync), so MAX(ipv4_num) and the taken names are current.
+            await LockAllocationAsync(c, tx, ct).ConfigureAwait(false);
             var offset = await AllocateIPv4Async(c, tx, ct).ConfigureAwait(false);
             var name = await FreeNameAsync(c, tx, node.TailnetId, baseName, ct).ConfigureAwait(false);
             var ipv4 = AddressPlan.IPv4(offset);
@@ -73,7 +71,7 @@ public sealed partial class PostgresControlStore
         return WriteAsync(async (c, tx) =>
         {
             // A rename racing another replica's rename or registration passes this check and then hits the
-            // unique constraint; the retry comes back here and reports the clash.
+            // unique constraint; a retrying store comes back here and reports the clash.
             var clash = await ScalarAsync(c, tx, "SELECT id FROM nodes WHERE tailnet_id = @tn AND name = @n AND id <> @id", ct,
                 ("tn", node.TailnetId), ("n", node.Name), ("id", node.Id)).ConfigureAwait(false);
             if (clash is not null)
@@ -95,9 +93,9 @@ public sealed partial class PostgresControlStore
 
     /// <summary>
     /// The next usable offset above the highest in use, so a deleted node's address is not handed out again
-    /// soon; once the top of the range is taken, the lowest free gap. Caller holds the allocation lock.
+    /// soon; once the top of the range is taken, the lowest free gap. Caller holds the allocation lock (LockAllocationAsync).
     /// </summary>
-    private static async Task<long> AllocateIPv4Async(NpgsqlConnection c, NpgsqlTransaction tx, CancellationToken ct)
+    private static async Task<long> AllocateIPv4Async(DbConnection c, DbTransaction tx, CancellationToken ct)
     {
         var highest = (long)(await ScalarAsync(c, tx, "SELECT COALESCE(MAX(ipv4_num), 0) FROM nodes", ct).ConfigureAwait(false))!;
         var next = AddressPlan.NextUsable(highest + 1);
@@ -123,8 +121,8 @@ public sealed partial class PostgresControlStore
         throw new InvalidOperationException($"no free address left in {ControlConstants.IPv4Range}");
     }
 
-    /// <summary>The first free variant of <paramref name="baseName"/> in the tailnet. Caller holds the allocation lock.</summary>
-    private static async Task<string> FreeNameAsync(NpgsqlConnection c, NpgsqlTransaction tx, long tailnetId, string baseName, CancellationToken ct)
+    /// <summary>The first free variant of <paramref name="baseName"/> in the tailnet. Caller holds the allocation lock (LockAllocationAsync).</summary>
+    private static async Task<string> FreeNameAsync(DbConnection c, DbTransaction tx, long tailnetId, string baseName, CancellationToken ct)
     {
         // Sanitized names hold only [a-z0-9-], so the base needs no escaping inside the LIKE pattern.
         var taken = await QueryAsync(c, tx, "SELECT name FROM nodes WHERE tailnet_id = @tn AND (name = @b OR name LIKE @p)", r => r.GetString(0), ct,

@@ -1,9 +1,8 @@
 using System.Data.Common;
-using Npgsql;
 
 namespace Weft.Control.Storage;
 
-public sealed partial class PostgresControlStore
+public abstract partial class SqlControlStore
 {
     private const string TailnetColumns = "id, name, domain, key_expiry_days, created";
     private const string UserColumns = "id, tailnet_id, login, display_name, role, created";
@@ -56,7 +55,7 @@ public sealed partial class PostgresControlStore
     public async Task<IReadOnlyList<PolicyRecord>> ListPolicyHistoryAsync(long tailnetId, CancellationToken ct = default) =>
         await QueryAsync($"SELECT {PolicyColumns} FROM policies WHERE tailnet_id = @tn ORDER BY id DESC", ReadPolicy, ct, ("tn", tailnetId)).ConfigureAwait(false);
 
-    private static async Task<PolicyRecord> InsertPolicyAsync(NpgsqlConnection c, NpgsqlTransaction tx, long tailnetId, string text, long? userId, DateTimeOffset now, CancellationToken ct)
+    private static async Task<PolicyRecord> InsertPolicyAsync(DbConnection c, DbTransaction tx, long tailnetId, string text, long? userId, DateTimeOffset now, CancellationToken ct)
     {
         var id = (long)(await ScalarAsync(c, tx, "INSERT INTO policies (tailnet_id, text, user_id, created) VALUES (@tn, @x, @u, @t) RETURNING id", ct,
             ("tn", tailnetId), ("x", text), ("u", userId), ("t", Ms(now))).ConfigureAwait(false))!;
