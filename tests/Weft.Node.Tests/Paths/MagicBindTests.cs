@@ -114,4 +114,27 @@ public sealed class MagicBindTests
         pair.A.SetPeers([]);
         Assert.Null(pair.A.PeerPath(pair.NodeB));
     }
+
+    [Fact]
+    public async Task Roaming_PeerComesBackOnAnotherPort_PathFollowsIt()
+    {
+        using var pair = new MagicPair();
+        var toA = MagicBind.SyntheticEndpoint(pair.NodeA);
+        await MagicPair.SendAndReceive(pair.A, pair.B, MagicBind.SyntheticEndpoint(pair.NodeB), Datagram(1));
+        Assert.True(MagicPair.Eventually(() => pair.A.PeerPath(pair.NodeB)!.IsDirect));
+        var oldEndpoint = pair.RawB.LocalEndpoint;
+
+        // Like a NAT rebinding: B's socket now has another port; the netmap still lists the old one.
+        pair.B.Open(0);
+        Assert.NotEqual(oldEndpoint, pair.RawB.LocalEndpoint);
+        var moved = pair.AdvanceUntil(() =>
+        {
+            pair.B.Send([Datagram(2)], [12], toA);
+            return pair.A.PeerPath(pair.NodeB)!.Direct == pair.RawB.LocalEndpoint;
+        }, TimeSpan.FromSeconds(10));
+        Assert.NotNull(moved);
+        var (data, from) = await MagicPair.SendAndReceive(pair.A, pair.B, MagicBind.SyntheticEndpoint(pair.NodeB), Datagram(3));
+        Assert.Equal(Datagram(3), data);
+        Assert.Equal(toA, from);
+    }
 }
