@@ -33,6 +33,7 @@ public sealed partial class ControlLoop
     private DateTimeOffset? _keyIssued;
     private DateTimeOffset? _keyExpiry;
     private readonly TimeSpan _streamSilence;
+    private readonly TimeSpan _endpointRecheck;
 
     public ControlLoop(ControlLoopOptions options, IControlLoopHost host, HttpClient http, TimeProvider time, ILogger logger)
     {
@@ -50,6 +51,7 @@ public sealed partial class ControlLoop
         _keyIssued = options.KeyIssued;
         _keyExpiry = options.KeyExpiry;
         _streamSilence = options.StreamSilence;
+        _endpointRecheck = options.EndpointRecheck;
         _backoff = new Backoff(options.BackoffInitial, options.BackoffMaximum);
     }
 
@@ -115,10 +117,11 @@ public sealed partial class ControlLoop
             }
         }
 
+        var endpoints = _host.Endpoints;
         await client.SendMapRequestAsync(new MapRequest
         {
             NodeKey = NodePublicText,
-            Endpoints = _host.Endpoints,
+            Endpoints = endpoints,
             HostInfo = _host.HostInfo,
             Stream = true,
         }, ct).ConfigureAwait(false);
@@ -129,6 +132,40 @@ public sealed partial class ControlLoop
             ? new CancellationTokenSource(due < RotationRecheck ? due : RotationRecheck, _time)
             : new CancellationTokenSource();
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(ct, rotate.Token);
+        using var reporting = CancellationTokenSource.CreateLinkedTokenSource(stream.Token);
+        var reporter = ReportEndpointChangesAsync(client, endpoints, reporting.Token);
+        try
+        {
+            return await ReadStreamAsync(client, rotate, stream, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await reporting.CancelAsync().ConfigureAwait(false);
+            await reporter.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>
+    /// While the stream runs, tells the server when this node's endpoints change (an interface came up, an
+    /// address moved), so peers do not keep dialling a dead address until the next reconnect.
+    /// </summary>
+    private async Task ReportEndpointChangesAsync(ControlClient client, IReadOnlyList<string> reported, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(_endpointRecheck, _time);
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            var now = _host.Endpoints;
+            if (!now.SequenceEqual(reported))
+            {
+                await client.SendMapRequestAsync(new MapRequest { NodeKey = NodePublicText, Endpoints = now }, ct).ConfigureAwait(false);
+                LogEndpointsChanged(_logger, string.Join(", ", now));
+                reported = now;
+            }
+        }
+    }
+
+    private async Task<Outcome> ReadStreamAsync(ControlClient client, CancellationTokenSource rotate, CancellationTokenSource stream, CancellationToken ct)
+    {
         var first = true;
         while (true)
         {
@@ -287,6 +324,9 @@ public sealed partial class ControlLoop
 
     [LoggerMessage(Level = LogLevel.Information, Message = "rotating node key {Old} to {New}")]
     private static partial void LogRotating(ILogger logger, string old, string @new);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "endpoints changed, told the server: {Endpoints}")]
+    private static partial void LogEndpointsChanged(ILogger logger, string endpoints);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node key nearing expiry: reconnecting to rotate it")]
     private static partial void LogRotationDue(ILogger logger);

@@ -36,4 +36,7 @@ public sealed record ControlLoopOptions
     /// sends a keepalive every 50 s, so two missed ones mean a dead path (a pulled cable sends no FIN).
     /// </summary>
     public TimeSpan StreamSilence { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often local endpoints are compared with what the server was told. Defaults to 20 s.</summary>
+    public TimeSpan EndpointRecheck { get; init; } = TimeSpan.FromSeconds(20);
 }

@@ -158,6 +158,20 @@ public sealed class ControlLoopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EndpointChange_IsReportedOnTheRunningStream()
+    {
+        await _server.Maps.Writer.WriteAsync(TestNodes.Full(TestNodes.Make(1)), TestContext.Current.CancellationToken);
+        _ = RunLoop(o => o with { Registered = true, ServerKeyHex = _server.PublicKey.ToHex(), EndpointRecheck = TimeSpan.FromMilliseconds(20) });
+        await _host.Maps.Take(1, Guard);
+
+        _host.CurrentEndpoints = ["192.0.2.1:41641", "198.51.100.7:41641"];
+        var update = await _server.WaitForMapRequestAsync(r => !r.Stream, Guard);
+
+        Assert.Equal(["192.0.2.1:41641", "198.51.100.7:41641"], update.Endpoints);
+        Assert.Equal(1, _server.Connections);
+    }
+
+    [Fact]
     public async Task WrongPinnedServerKey_NeverConnects_AndKeepsRetrying()
     {
         _ = RunLoop(o => o with { Registered = true, ServerKeyHex = new string('7', 64) });
@@ -190,7 +204,9 @@ public sealed class ControlLoopTests : IAsyncLifetime
 
         public HostInfo HostInfo => new() { Hostname = "test-host", OS = "linux" };
 
-        public IReadOnlyList<string> Endpoints => ["192.0.2.1:41641"];
+        public IReadOnlyList<string> CurrentEndpoints { get; set; } = ["192.0.2.1:41641"];
+
+        public IReadOnlyList<string> Endpoints => CurrentEndpoints;
 
         public void ServerKeyPinned(string serverKeyHex) => PinnedKey = serverKeyHex;
 

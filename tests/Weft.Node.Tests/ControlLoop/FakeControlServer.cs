@@ -19,6 +19,7 @@ internal sealed class FakeControlServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly Key32 _private = Curve25519.GeneratePrivateKey();
+    private readonly SemaphoreSlim _mapRequestSignal = new(0);
     private int _connections;
 
     private FakeControlServer(WebApplication app) => _app = app;
@@ -41,6 +42,20 @@ internal sealed class FakeControlServer : IAsyncDisposable
     public ConcurrentQueue<MapRequest> MapRequests { get; } = new();
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Waits for a map request matching <paramref name="match"/>; each arrival wakes the check.</summary>
+    public async Task<MapRequest> WaitForMapRequestAsync(Func<MapRequest, bool> match, TimeSpan guard)
+    {
+        using var timeout = new CancellationTokenSource(guard);
+        while (true)
+        {
+            if (MapRequests.FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+            await _mapRequestSignal.WaitAsync(timeout.Token);
+        }
+    }
 
     public static async Task<FakeControlServer> StartAsync()
     {
@@ -68,42 +83,64 @@ internal sealed class FakeControlServer : IAsyncDisposable
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
         await using var channel = await ControlChannel.AcceptAsync(stream, _private, context.RequestAborted);
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        Task? pump = null;
         try
         {
-            while (await channel.ReceiveAsync(context.RequestAborted) is { } frame)
+            while (await channel.ReceiveAsync(end.Token) is { } frame)
             {
                 var message = ControlJsonContext.TryParseClient(frame)!;
                 if (message.Register is { } register)
                 {
                     Registrations.Enqueue(register);
-                    await SendAsync(channel, new ServerMessage { Register = OnRegister(register) }, context.RequestAborted);
+                    await SendAsync(channel, new ServerMessage { Register = OnRegister(register) }, end.Token);
                 }
                 else if (message.Map is { } map)
                 {
                     MapRequests.Enqueue(map);
+                    _mapRequestSignal.Release();
                     if (MapError is { } error)
                     {
                         MapError = null;
-                        await SendAsync(channel, new ServerMessage { Error = error }, context.RequestAborted);
+                        await SendAsync(channel, new ServerMessage { Error = error }, end.Token);
                         return;
                     }
-                    if (map.Stream)
-                    {
-                        await foreach (var response in Maps.Reader.ReadAllAsync(context.RequestAborted))
-                        {
-                            if (response is null)
-                            {
-                                return;
-                            }
-                            await SendAsync(channel, new ServerMessage { Map = response }, context.RequestAborted);
-                        }
-                    }
+                    // The stream is written alongside: the node may keep sending endpoint updates on it.
+                    pump ??= map.Stream ? PumpAsync(channel, end) : null;
                 }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or WebSocketException or ControlProtocolException)
         {
-            // The node went away.
+            // The node went away, or the test ended the stream.
+        }
+        finally
+        {
+            await end.CancelAsync();
+            if (pump is not null)
+            {
+                await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>Sends the queued map messages; a null ends the connection.</summary>
+    private async Task PumpAsync(ControlChannel channel, CancellationTokenSource end)
+    {
+        try
+        {
+            await foreach (var response in Maps.Reader.ReadAllAsync(end.Token))
+            {
+                if (response is null)
+                {
+                    break;
+                }
+                await SendAsync(channel, new ServerMessage { Map = response }, end.Token);
+            }
+        }
+        finally
+        {
+            await end.CancelAsync();
         }
     }
 
