@@ -7,6 +7,20 @@ namespace Weft.Node.Paths;
 // Disco: authenticated ping / pong / call-me-maybe, probing and path choice.
 public sealed partial class MagicBind
 {
+    /// <summary>A bug in disco handling must cost one message, never the socket's reader thread (and with it the daemon).</summary>
+    private void HandleDiscoSafely(ReadOnlySpan<byte> datagram, UdpEndpoint from, NodePublic? relayedFrom)
+    {
+        try
+        {
+            HandleDisco(datagram, from, relayedFrom);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Interlocked.Increment(ref _discoMalformed);
+            LogDiscoFailed(_logger, ex);
+        }
+    }
+
     /// <summary>
     /// Handles one sealed disco message from <paramref name="from"/> (direct) or through the relay from
     /// <paramref name="relayedFrom"/>. Everything not from a peer, not sealed by it, or seen before is dropped and counted.
@@ -83,7 +97,7 @@ public sealed partial class MagicBind
         if (added)
         {
             LogCandidateLearned(_logger, peer.NodeKey.ToString(), from.ToString());
-            Probe(peer, force: true);
+            PingNow(peer, [from]);
         }
     }
 
@@ -126,18 +140,44 @@ public sealed partial class MagicBind
 
     private void OnCallMeMaybe(MagicPeer peer, DiscoMessage callMeMaybe)
     {
+        // Ping every endpoint it names now (new or not: its NAT is opening towards us right now), and no others:
+        // however often a peer asks, it costs one ping per endpoint it lists.
+        var endpoints = new List<UdpEndpoint>(callMeMaybe.Endpoints.Count);
         lock (peer.Gate)
         {
             foreach (var endpoint in callMeMaybe.Endpoints)
             {
-                if (!endpoint.IsEmpty && endpoint.Port != 0 && peer.AddCandidate(endpoint, fromNetmap: false))
+                if (endpoint.IsEmpty || endpoint.Port == 0 || endpoints.Contains(endpoint))
                 {
-                    _byDirect[endpoint] = peer;
+                    continue;
                 }
+                peer.AddCandidate(endpoint, fromNetmap: false);
+                _byDirect[endpoint] = peer;
+                endpoints.Add(endpoint);
             }
         }
         Volatile.Write(ref peer.LastActive, _time.GetTimestamp());
-        Probe(peer, force: true);
+        PingNow(peer, endpoints);
+    }
+
+    /// <summary>Pings the given endpoints of <paramref name="peer"/> at once, outside the heartbeat.</summary>
+    private void PingNow(MagicPeer peer, List<UdpEndpoint> endpoints)
+    {
+        var now = _time.GetTimestamp();
+        var pings = new List<(UdpEndpoint To, UInt128 TxId)>(endpoints.Count);
+        lock (peer.Gate)
+        {
+            foreach (var endpoint in endpoints)
+            {
+                var txId = DiscoMessage.NewTxId();
+                peer.Pending[txId] = new PendingPing(endpoint, now);
+                pings.Add((endpoint, txId));
+            }
+        }
+        foreach (var (to, txId) in pings)
+        {
+            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey }, to);
+        }
     }
 
     /// <summary>
@@ -145,14 +185,14 @@ public sealed partial class MagicBind
     /// <see cref="PathConstants.CallMeMaybeInterval"/>, while not direct) asks it through the relay to ping us back,
     /// so both NATs open towards each other at about the same time.
     /// </summary>
-    private void Probe(MagicPeer peer, bool force)
+    private void Probe(MagicPeer peer)
     {
         var now = _time.GetTimestamp();
         List<(UdpEndpoint To, UInt128 TxId)> pings;
         bool callMeMaybe;
         lock (peer.Gate)
         {
-            if (!force && _time.GetElapsedTime(peer.LastProbe, now) < PathConstants.HeartbeatInterval)
+            if (_time.GetElapsedTime(peer.LastProbe, now) < PathConstants.HeartbeatInterval)
             {
                 return;
             }
@@ -253,7 +293,7 @@ public sealed partial class MagicBind
             }
             if (_time.GetElapsedTime(Volatile.Read(ref peer.LastActive), now) < PathConstants.ActiveWindow)
             {
-                Probe(peer, force: false);
+                Probe(peer);
             }
         }
     }

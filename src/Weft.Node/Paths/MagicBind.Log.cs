@@ -13,6 +13,9 @@ public sealed partial class MagicBind
     [LoggerMessage(Level = LogLevel.Debug, Message = "dropped a forged disco message from {Source} claiming to be {Peer}")]
     private static partial void LogDiscoForged(ILogger logger, string source, string peer);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "handling a disco message failed; it was dropped")]
+    private static partial void LogDiscoFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "peer {Peer} has an unusable disco key; it is reachable only by address")]
     private static partial void LogBadDiscoKey(ILogger logger, string peer);
 

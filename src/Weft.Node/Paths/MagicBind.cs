@@ -19,9 +19,10 @@ namespace Weft.Node.Paths;
 /// <para>
 /// Daemon integration: create it with the real bind and a <see cref="RelayClientLink"/> and give it to the
 /// <c>Device</c> instead of the bare bind; on every netmap call <see cref="SetPeers"/> and set each WireGuard
-/// peer's endpoint to <see cref="SyntheticEndpoint"/> of its node key; report <see cref="LocalEndpoints"/>
-/// (after <see cref="DiscoverEndpointsAsync"/>) to control; show <see cref="PeerPath"/> in status and ping; run
-/// <see cref="Netcheck"/> for `weft netcheck`. The node's disco public key (<see cref="DiscoPublic"/>) goes in its host info.
+/// peer's endpoint to <see cref="SyntheticEndpoint"/> of its node key; run <see cref="NetcheckAsync"/> with the
+/// netmap's relay map (for `weft netcheck`, and periodically: it also refreshes <see cref="LocalEndpoints"/>, which go
+/// to control as the node's endpoints); show <see cref="PeerPath"/> in status and ping. The node's disco public key
+/// (<see cref="DiscoPublic"/>) goes to control with its endpoints.
 /// </para>
 /// </summary>
 public sealed partial class MagicBind : IBind
@@ -277,7 +278,7 @@ public sealed partial class MagicBind : IBind
         if (_time.GetElapsedTime(Volatile.Read(ref peer.LastProbe), now) >= PathConstants.HeartbeatInterval)
         {
             // At most once a heartbeat, so the data path pays for disco only when a peer wakes up.
-            Probe(peer, force: false);
+            Probe(peer);
         }
     }
 
@@ -336,7 +337,7 @@ public sealed partial class MagicBind : IBind
                     var datagram = buffers[i].AsSpan(0, sizes[i]);
                     if (DiscoCodec.LooksLikeDisco(datagram))
                     {
-                        HandleDisco(datagram, sources[i], relayedFrom: null);
+                        HandleDiscoSafely(datagram, sources[i], relayedFrom: null);
                         continue;
                     }
                     if (StunMessage.LooksLikeStun(datagram) && TryHandleStun(datagram))
@@ -370,7 +371,7 @@ public sealed partial class MagicBind : IBind
     {
         if (DiscoCodec.LooksLikeDisco(packet))
         {
-            HandleDisco(packet, default, relayedFrom: source);
+            HandleDiscoSafely(packet, default, relayedFrom: source);
             return;
         }
         var inbound = _inbound;

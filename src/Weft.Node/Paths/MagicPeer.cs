@@ -92,17 +92,22 @@ internal sealed class MagicPeer
                 best = candidate;
             }
         }
-        var choice = best is null ? Relayed : new PathChoice(best.Endpoint, best.Latency);
         var current = Current;
-        if (choice.Direct == current.Direct)
+        if (best is null)
         {
-            if (best is not null)
+            Current = Relayed;
+            return current.IsDirect;
+        }
+        if (best.Endpoint == current.Direct)
+        {
+            if (best.Latency != current.Latency)
             {
-                Current = choice;
+                // A new measurement on the same path: shown by status, nothing for the data path to notice.
+                Current = new PathChoice(best.Endpoint, best.Latency);
             }
             return false;
         }
-        Current = choice;
+        Current = new PathChoice(best.Endpoint, best.Latency);
         return true;
     }
 }
