@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(NodeVersionCommand.Create());
         root.Subcommands.Add(WireGuardCommand.Create());
         root.Subcommands.Add(ControlCommand.Create());
+        root.Subcommands.Add(DaemonCommand.Create());
         root.Subcommands.Add(UpCommand.CreateUp());
         root.Subcommands.Add(UpCommand.CreateLogin());
         root.Subcommands.Add(DownCommand.CreateDown());
@@ -25,6 +26,7 @@ public static class Program
         root.Subcommands.Add(PrefsCommand.CreateSet());
         root.Subcommands.Add(PrefsCommand.CreateGet());
         root.Subcommands.Add(NetcheckCommand.Create());
+        root.Subcommands.Add(WebCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
