@@ -116,12 +116,16 @@ public sealed partial class MagicBind
         return written == 4 ? bytes[0] == 100 && (bytes[1] & 0xc0) == 64 : (bytes[0] & 0xfe) == 0xfc;
     }
 
-    /// <summary>Takes a STUN response meant for one of our requests; false lets the datagram go on to WireGuard.</summary>
+    /// <summary>
+    /// Takes a STUN response meant for one of our requests, and drops (counted in <see cref="StunStrangers"/>) other
+    /// STUN with a valid FINGERPRINT; false lets the datagram go on to WireGuard (a WireGuard message looks like STUN
+    /// only by a 2^-32 accident of its receiver index, and then its last four bytes are not the CRC of the rest).
+    /// </summary>
     private bool TryHandleStun(ReadOnlySpan<byte> datagram)
     {
         if (!_stun.TryAcceptResponse(datagram, out var transaction, out var mapped))
         {
-            return false;
+            return StunMessage.CheckFingerprint(datagram) == FingerprintCheck.Valid;
         }
         if (_stunWaits.TryRemove(transaction, out var waiter))
         {

@@ -87,4 +87,22 @@ public sealed class NetcheckTests
         };
         Assert.False(Netcheck.Build(answers, new Dictionary<string, TimeSpan>()).MappingVariesByDestination);
     }
+
+    [Fact]
+    public void StunResponseFromAStranger_IsCountedAndNeverReachesTheEngine()
+    {
+        using var pair = new MagicPair();
+        var response = new byte[StunConstants.MaxMessageLength];
+        var length = StunMessage.WriteBindingSuccess(response, TransactionId.NewRandom(), IPAddress.Parse("192.0.2.9"), 4242);
+        Assert.True(pair.RawB.Inject(response.AsSpan(0, length), UdpEndpoint.From(new IPEndPoint(IPAddress.Loopback, 3478))));
+        Assert.True(MagicPair.Eventually(() => pair.B.StunStrangers == 1));
+        // Something the engine does read, sent after it: the stranger's answer must not be ahead of it in the queue.
+        var datagram = new byte[] { 4, 0, 0, 0, 7 };
+        Assert.True(pair.RawB.Inject(datagram, pair.RawA.LocalEndpoint));
+        var buffers = new[] { new byte[2048] };
+        var sizes = new int[1];
+        var sources = new UdpEndpoint[1];
+        Assert.Equal(1, pair.B.Receive(buffers, sizes, sources));
+        Assert.Equal(datagram, buffers[0].AsSpan(0, sizes[0]).ToArray());
+    }
 }
