@@ -1,0 +1,36 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Weft.Node.Web;
+
+namespace Weft.Web.Tests;
+
+/// <summary>A fake daemon and a `weft web` server in front of it on a free loopback port, torn down together.</summary>
+internal sealed class WebHost : IAsyncDisposable
+{
+    private WebHost(FakeDaemon daemon, WebServer server)
+    {
+        Daemon = daemon;
+        Server = server;
+    }
+
+    public FakeDaemon Daemon { get; }
+
+    public WebServer Server { get; }
+
+    public static async Task<WebHost> StartAsync(string? socketPath = null)
+    {
+        var daemon = await FakeDaemon.StartAsync();
+        var server = await WebServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), socketPath ?? daemon.SocketPath, NullLoggerFactory.Instance, CancellationToken.None);
+        return new WebHost(daemon, server);
+    }
+
+    /// <summary>An HTTP client with its own cookie jar, based at the server's address.</summary>
+    public HttpClient Client() =>
+        new(new SocketsHttpHandler { CookieContainer = new CookieContainer(), UseProxy = false }) { BaseAddress = Server.Address };
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Daemon.DisposeAsync();
+    }
+}
