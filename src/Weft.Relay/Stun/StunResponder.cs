@@ -135,7 +135,4 @@ public sealed partial class StunResponder : IAsyncDisposable
 
         _stop.Dispose();
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "stun: answer to {Source} not sent: {Error}")]
-    private partial void LogSendFailed(IPEndPoint source, SocketError error);
 }

@@ -146,6 +146,42 @@ public sealed class RelayEndToEndTests
     }
 
     [Fact]
+    public async Task RandomBytesAfterTheHandshake_NeverBreakTheRelay_ForOthers()
+    {
+        await using var relay = await TestRelay.StartAsync();
+        await using var a = relay.Connect();
+        await using var b = relay.Connect();
+        await a.Client.WaitConnectedAsync(Ct);
+        await b.Client.WaitConnectedAsync(Ct);
+        var random = new Random(5);
+
+        for (var round = 0; round < 20; round++)
+        {
+            await using var fuzz = await RelayTransport.ConnectAsync(relay.Url, Curve25519.GeneratePrivateKey(), relay.Server.PublicKey, ClientKind.Node, default, null, Ct);
+            var bytes = new byte[random.Next(1, 4096)];
+            random.NextBytes(bytes);
+            // Half the rounds start with a plausible header so the body parsers see hostile content too.
+            if (round % 2 == 0 && bytes.Length > 5)
+            {
+                Frame.WriteHeader(bytes, (FrameType)random.Next(0, 16), random.Next(0, bytes.Length - 5));
+            }
+
+            try
+            {
+                await fuzz.Stream.WriteAsync(bytes, Ct);
+                await fuzz.Stream.FlushAsync(Ct);
+            }
+            catch (IOException)
+            {
+                // The relay may already have closed this connection.
+            }
+        }
+
+        await a.DeliverAsync(b, [1]);
+        await b.DeliverAsync(a, [2]);
+    }
+
+    [Fact]
     public async Task OversizedFrameHeader_IsDroppedBeforeAnyBodyArrives()
     {
         await using var relay = await TestRelay.StartAsync();
