@@ -15,13 +15,3 @@ public interface IRelayLink
     /// <summary>Queues a packet for a node; false (and counted by the link) when it cannot.</summary>
     bool TrySend(NodePublic destination, ReadOnlySpan<byte> packet);
 }
-
-/// <summary>The production <see cref="IRelayLink"/>: a <see cref="RelayClient"/> connected to the home relay of <see cref="Region"/>.</summary>
-public sealed class RelayClientLink(RelayClient client, string region) : IRelayLink
-{
-    public string Region { get; } = region;
-
-    public void Start(RelayPacketHandler onPacket) => client.Start(onPacket);
-
-    public bool TrySend(NodePublic destination, ReadOnlySpan<byte> packet) => client.TrySend(destination, packet);
-}

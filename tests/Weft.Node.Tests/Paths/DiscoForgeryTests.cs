@@ -41,7 +41,6 @@ public sealed class DiscoForgeryTests
     public void TamperedMessage_IsDroppedAsForged()
     {
         using var pair = new MagicPair();
-        var received = new List<byte[]>();
         pair.A.Send([[4, 0, 0, 0, 9]], [5], MagicBind.SyntheticEndpoint(pair.NodeB));
         byte[]? ping = null;
         while (pair.RawA.Sent.TryRead(out var sent))
