@@ -34,7 +34,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         _playwright = await Playwright.CreateAsync();
         // --no-sandbox: tests run as root in a container, where chromium's sandbox cannot start.
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ["--no-sandbox"] });
-        Assertions.SetDefaultExpectTimeout(20_000);
+        // Hang guards, not speed limits: on a loaded CI machine a sign-in round trip through the provider can take tens of seconds.
+        Assertions.SetDefaultExpectTimeout(90_000);
     }
 
     /// <summary>Skips the calling test when chromium is missing; fails it instead when WEFT_REQUIRE_LAB=1.</summary>
@@ -62,6 +63,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             BaseURL = Host.Address.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 860 },
         });
+        context.SetDefaultTimeout(120_000);
+        context.SetDefaultNavigationTimeout(120_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/admin" + query);
         await page.ClickAsync("#sso");
