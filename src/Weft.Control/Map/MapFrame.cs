@@ -37,7 +37,7 @@ internal static class MapFrame
     {
         long size = 4096;
         size += Nodes(r.Self is { } self ? [self] : null) + Nodes(r.Peers) + Nodes(r.PeersChanged);
-        size += 24L * (r.PeersRemoved?.Count ?? 0) + 128L * (r.PeersPatched?.Count ?? 0) + 160L * (r.UserProfiles?.Count ?? 0);
+        size += 12L * (r.PeersRemoved?.Count ?? 0) + 128L * (r.PeersPatched?.Count ?? 0) + 160L * (r.UserProfiles?.Count ?? 0);
         return (int)Math.Min(size, ControlProtocol.MaxFramePlaintext);
 
         static long Nodes(IReadOnlyList<Node>? nodes)
@@ -106,6 +106,12 @@ internal static class MapFrame
         {
             w.WritePropertyName("userProfiles"u8);
             JsonSerializer.Serialize(w, profiles, ctx.IReadOnlyListUserProfile);
+        }
+
+        if (r.RelayMap is { } relays)
+        {
+            w.WritePropertyName("relayMap"u8);
+            JsonSerializer.Serialize(w, relays, ctx.RelayMap);
         }
 
         w.WriteEndObject();
