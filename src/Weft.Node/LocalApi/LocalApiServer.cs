@@ -54,9 +54,16 @@ public sealed partial class LocalApiServer : IAsyncDisposable
         }
         var directory = Path.GetDirectoryName(Path.GetFullPath(socketPath))!;
         Directory.CreateDirectory(directory);
-        // A socket file left by a daemon killed with -9 would make bind fail; nobody listens on it any more
-        // (a second daemon on the same socket is refused by the state directory lock before we get here).
-        File.Delete(socketPath);
+        if (File.Exists(socketPath))
+        {
+            // A socket file left by a daemon killed with -9 would make bind fail: remove it, unless a live
+            // daemon still answers on it (then this one must not steal its socket).
+            if (await SomeoneListensAsync(socketPath, ct).ConfigureAwait(false))
+            {
+                throw new IOException($"another daemon is listening on {socketPath}; stop it or pass another --socket");
+            }
+            File.Delete(socketPath);
+        }
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -166,6 +173,20 @@ public sealed partial class LocalApiServer : IAsyncDisposable
         });
         app.MapGet(Prefix + "version", context => WriteAsync(context, backend.Version(), json.VersionResponse));
         app.MapFallback(context => WriteErrorAsync(context, StatusCodes.Status404NotFound, $"no local API endpoint {context.Request.Method} {context.Request.Path}"));
+    }
+
+    private static async Task<bool> SomeoneListensAsync(string socketPath, CancellationToken ct)
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            await probe.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath), ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>"100.64.0.1", "100.64.0.1:22", "fd7a::1", "[fd7a::1]:22".</summary>

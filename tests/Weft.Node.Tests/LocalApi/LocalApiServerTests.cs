@@ -111,6 +111,23 @@ public sealed class LocalApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SecondServer_OnALiveSocket_IsRefused_ButAStaleSocketFileIsReplaced()
+    {
+        var error = await Assert.ThrowsAsync<IOException>(() =>
+            LocalApiServer.StartAsync(SocketPath, _backend, _authorizer, NullLogger.Instance, TestContext.Current.CancellationToken));
+        Assert.Contains("another daemon", error.Message, StringComparison.Ordinal);
+
+        var stale = Path.Combine(_directory, "stale.sock");
+        using (var dead = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            dead.Bind(new UnixDomainSocketEndPoint(stale));
+        }
+        await using var second = await LocalApiServer.StartAsync(stale, _backend, _authorizer, NullLogger.Instance, TestContext.Current.CancellationToken);
+        using var client = new LocalApiClient(stale);
+        Assert.Equal(BackendState.Running, (await client.GetStatusAsync(TestContext.Current.CancellationToken)).BackendState);
+    }
+
+    [Fact]
     public async Task MalformedJson_Is400WithAMessage()
     {
         using var http = Http();
