@@ -5,7 +5,7 @@ using Weft.Node.Web;
 namespace Weft.Web.Tests;
 
 /// <summary>A fake daemon and a `weft web` server in front of it on a free loopback port, torn down together.</summary>
-internal sealed class WebHost : IAsyncDisposable
+public sealed class WebHost : IAsyncDisposable
 {
     private WebHost(FakeDaemon daemon, WebServer server)
     {
@@ -13,7 +13,7 @@ internal sealed class WebHost : IAsyncDisposable
         Server = server;
     }
 
-    public FakeDaemon Daemon { get; }
+    internal FakeDaemon Daemon { get; }
 
     public WebServer Server { get; }
 

@@ -154,7 +154,8 @@ internal static partial class WebAssets
 
     const loggedIn = backend !== 'NeedsLogin' && backend !== 'NoState';
     const connected = $('connected');
-    connected.checked = state.prefs.wantRunning && loggedIn;
+    // While a change is on its way, the controls keep what the user chose; the next refresh shows the outcome.
+    if (busy === 0) connected.checked = state.prefs.wantRunning && loggedIn;
     connected.disabled = busy > 0 || !loggedIn;
     $('connected-label').textContent = connected.checked ? 'Connected' : 'Disconnected';
 
@@ -179,24 +180,30 @@ internal static partial class WebAssets
     const profiles = state.profiles || [];
     $('profile-box').hidden = profiles.length === 0;
     const select = $('profile');
-    if (document.activeElement !== select) {
+    if (busy === 0) {
       select.replaceChildren(...profiles.map((p) => el('option', { value: p.id, text: [p.user || p.id, p.tailnet].filter(Boolean).join(' · '), selected: p.current })));
     }
     select.disabled = busy > 0;
 
-    $('accept-dns').checked = !!state.prefs.acceptDns;
+    if (busy === 0) $('accept-dns').checked = !!state.prefs.acceptDns;
     $('accept-dns').disabled = busy > 0;
     $('health').replaceChildren(...(s.health || []).map((h) => el('li', { text: h })));
     renderPeers();
   }
 
+  // Only the newest poll renders: one started before a change must not paint the state from before it.
+  let generation = 0;
   async function refresh() {
     clearTimeout(timer);
+    const mine = ++generation;
     try {
-      state = await api('GET', 'state');
+      const next = await api('GET', 'state');
+      if (mine !== generation) return;
+      state = next;
       showError(null);
       render();
     } catch (e) {
+      if (mine !== generation) return;
       showError(e.message);
     }
     timer = setTimeout(refresh, refreshMs);
@@ -205,6 +212,7 @@ internal static partial class WebAssets
   // Runs one change against the daemon, then shows the new state (or the daemon's message).
   async function act(work, done) {
     busy++;
+    generation++;
     if (state) render();
     try {
       await work();
@@ -230,8 +238,14 @@ internal static partial class WebAssets
   $('logout').addEventListener('click', () => {
     if (confirm('Log out of the tailnet on this device?')) act(() => api('POST', 'logout'), 'Logged out');
   });
-  $('profile').addEventListener('change', (e) => act(() => api('POST', 'switch', { profile: e.target.value }), 'Account switched'));
-  $('accept-dns').addEventListener('change', (e) => act(() => api('POST', 'prefs', { acceptDns: e.target.checked }), e.target.checked ? 'Using tailnet DNS' : 'Not using tailnet DNS'));
+  $('profile').addEventListener('change', (e) => {
+    const profile = e.target.value;
+    act(() => api('POST', 'switch', { profile }), 'Account switched');
+  });
+  $('accept-dns').addEventListener('change', (e) => {
+    const on = e.target.checked;
+    act(() => api('POST', 'prefs', { acceptDns: on }), on ? 'Using tailnet DNS' : 'Not using tailnet DNS');
+  });
   $('search').addEventListener('input', () => { if (state) renderPeers(); });
   document.addEventListener('keydown', (e) => {
     if (e.key === '/' && document.activeElement !== $('search')) { e.preventDefault(); $('search').focus(); }
