@@ -89,8 +89,8 @@ internal static partial class WebAssets
     return node;
   }
 
-  function copyButton(text, what, testid) {
-    const b = el('button', { type: 'button', class: 'copy', text: 'Copy', title: `Copy ${what}`, 'aria-label': `Copy ${what} ${text}`, 'data-testid': testid });
+  function copyButton(text, what, testid, label) {
+    const b = el('button', { type: 'button', class: 'copy', text: label || 'Copy', title: `Copy ${what}`, 'aria-label': `Copy ${what} ${text}`, 'data-testid': testid });
     b.addEventListener('click', () => copy(text, what));
     return b;
   }
@@ -127,7 +127,7 @@ internal static partial class WebAssets
           el('span', { class: p.online ? 'dot on' : 'dot', title: p.online ? 'online' : 'offline' }),
           el('span', { text: p.name }),
           el('span', { class: `badge ${pathClass}`, text: pathText, title: p.path || 'no traffic yet', 'data-testid': `path-${p.name}` })),
-        el('div', { class: 'buttons' }, copyButton(name, 'name', `copy-name-${p.name}`), ip ? copyButton(ip, 'IP', `copy-ip-${p.name}`) : null),
+        el('div', { class: 'buttons' }, copyButton(name, 'name', `copy-name-${p.name}`, 'Copy name'), ip ? copyButton(ip, 'IP', `copy-ip-${p.name}`, 'Copy IP') : null),
         el('div', { class: 'meta' },
           el('span', { class: 'ip', text: (p.addresses || []).join('  ') }),
           el('span', { text: p.online ? 'online' : 'offline', 'data-testid': `online-${p.name}` }),
