@@ -38,9 +38,15 @@ internal sealed class RelayTransport : IAsyncDisposable
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream? stream = null;
         PipeReader? reader = null;
+        // A server that accepts TCP and then says nothing must not hold a reconnect loop forever.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(RelayConstants.HandshakeTimeout + RelayConstants.HandshakeTimeout);
+        var outer = ct;
+        ct = deadline.Token;
         try
         {
-            await socket.ConnectAsync(url.Host, url.Port, ct).ConfigureAwait(false);
+            // DnsSafeHost drops the brackets of an IPv6 literal.
+            await socket.ConnectAsync(url.DnsSafeHost, url.Port, ct).ConfigureAwait(false);
             stream = new NetworkStream(socket, ownsSocket: true);
             if (url.Scheme == Uri.UriSchemeHttps)
             {
@@ -61,7 +67,7 @@ internal sealed class RelayTransport : IAsyncDisposable
             await RelayHandshake.ConnectAsync(stream, reader, clientPrivate, relayPublic, kind, meshKey, ct).ConfigureAwait(false);
             return new RelayTransport(stream, reader);
         }
-        catch
+        catch (Exception ex)
         {
             if (reader is not null)
             {
@@ -75,6 +81,11 @@ internal sealed class RelayTransport : IAsyncDisposable
             else
             {
                 socket.Dispose();
+            }
+
+            if (ex is OperationCanceledException && !outer.IsCancellationRequested)
+            {
+                throw new RelayProtocolException($"no relay handshake with {url} within {(RelayConstants.HandshakeTimeout * 2).TotalSeconds:0} s");
             }
 
             throw;
