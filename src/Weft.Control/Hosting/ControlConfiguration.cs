@@ -28,6 +28,8 @@ public static class ControlConfiguration
         ("EPHEMERAL_TIMEOUT_SECONDS", (o, v) => o.EphemeralTimeoutSeconds = Number("EPHEMERAL_TIMEOUT_SECONDS", v)),
         ("REGISTER_BURST", (o, v) => o.RegisterBurst = Number("REGISTER_BURST", v)),
         ("REGISTER_PER_MINUTE", (o, v) => o.RegisterPerMinute = Number("REGISTER_PER_MINUTE", v)),
+        ("RELAY", (o, v) => o.Relays.Embedded = OnOff(ControlConstants.EnvironmentPrefix + "RELAY", v)),
+        ("STUN_PORT", (o, v) => o.Relays.StunPort = Number("STUN_PORT", v)),
         ("SHARED_EMAIL_DOMAINS", (o, v) => o.SharedEmailDomains = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
     ];
 
@@ -39,6 +41,12 @@ public static class ControlConfiguration
     public static ControlServerOptions Load(string? configFile, IDictionary? environment, Action<ControlServerOptions>? flags)
     {
         var options = configFile is null ? new ControlServerOptions() : ReadFile(configFile);
+        if (options.Relays is null)
+        {
+            // Checked before the variables and flags below write into it.
+            throw new InvalidDataException($"config file {configFile}: relays must be an object, not null");
+        }
+
         environment ??= Environment.GetEnvironmentVariables();
         foreach (var (name, set) in Variables)
         {
@@ -81,8 +89,23 @@ public static class ControlConfiguration
             ? n
             : throw new InvalidDataException($"{ControlConstants.EnvironmentPrefix}{name}='{value}' is not a non-negative whole number");
 
+    /// <summary>"on" or "off" (also true/false, 1/0), as --relay takes it.</summary>
+    /// <exception cref="InvalidDataException">Anything else; the message names <paramref name="name"/>.</exception>
+    public static bool OnOff(string name, string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "on" or "true" or "1" or "yes" => true,
+        "off" or "false" or "0" or "no" => false,
+        _ => throw new InvalidDataException($"{name}='{value}' must be on or off"),
+    };
+
     private static void Validate(ControlServerOptions o)
     {
+        Weft.Control.Relays.RelayMapFactory.Validate(o.Relays);
+        if (o.PublicUrl is not null && (!Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var publicUrl) || (publicUrl.Scheme != Uri.UriSchemeHttp && publicUrl.Scheme != Uri.UriSchemeHttps)))
+        {
+            throw new InvalidDataException($"publicUrl '{o.PublicUrl}' is not an http:// or https:// URL (nodes reach the server and its relay there)");
+        }
+
         o.Oidc?.Validate();
         if ((o.TlsCert is null) != (o.TlsKey is null))
         {

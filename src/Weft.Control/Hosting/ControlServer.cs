@@ -18,7 +18,8 @@ namespace Weft.Control.Hosting;
 
 /// <summary>
 /// The coordination server as one ASP.NET Core application: health and readiness, the control protocol
-/// over a WebSocket at /control/v1, the REST API at /api/v2. Its composition root.
+/// over a WebSocket at /control/v1, the REST API at /api/v2, and (unless turned off) a relay at /relay/v1 with a
+/// STUN responder beside it. Its composition root.
 /// </summary>
 public sealed partial class ControlServer : IAsyncDisposable
 {
@@ -106,6 +107,10 @@ public sealed partial class ControlServer : IAsyncDisposable
             return Results.Text("ready");
         });
         var serverPublic = Curve25519.PublicKey(serverKey);
+        var (relay, stun) = StartEmbeddedRelay(app, options, time, logger);
+
+        // Set once listening (the port may have been 0); fixed until restart, so deltas never carry it.
+        RelayMap? relayMap = null;
         app.MapGet(ControlProtocol.KeyPath, () => Results.Text(serverPublic.ToHex()));
         app.MapGet("/register/{id}", async (string id, CancellationToken c) => await service.GetPendingAsync(id, c).ConfigureAwait(false) is not { NodeId: null }
             ? Results.Problem(statusCode: 404, detail: "unknown or already approved login")
@@ -121,7 +126,7 @@ public sealed partial class ControlServer : IAsyncDisposable
             await using var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
             var baseUrl = options.PublicUrl ?? $"{http.Request.Scheme}://{http.Request.Host}";
             var source = http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
-            var connection = new ControlConnection(service, new Registrar(service, baseUrl, limiter, source), serverKey, logger);
+            var connection = new ControlConnection(service, new Registrar(service, baseUrl, limiter, source), serverKey, logger) { RelayMap = Volatile.Read(ref relayMap) };
             await connection.RunAsync(stream, () => CloseOutputAsync(socket, http.RequestAborted), http.RequestAborted).ConfigureAwait(false);
             await CloseOutputAsync(socket, http.RequestAborted).ConfigureAwait(false);
             return Results.Empty;
@@ -129,8 +134,30 @@ public sealed partial class ControlServer : IAsyncDisposable
         ApiEndpoints.Map(app);
         UseConsole(app, options, time);
         app.MapOpenApi(ApiOpenApi.Route);
-        await app.StartAsync(ct).ConfigureAwait(false);
-        return new ControlServer(app, store, service, serverPublic);
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (stun is not null)
+            {
+                await stun.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var embedded = EmbeddedRelayNode(options, new Uri(listening), relay, stun, logger);
+        var map = Relays.RelayMapFactory.Build(options.Relays, embedded);
+        Volatile.Write(ref relayMap, map);
+        if (embedded is not null)
+        {
+            LogRelayMap(logger, map.Regions.Count, embedded.Url, embedded.PublicKey, embedded.StunPort);
+        }
+
+        return new ControlServer(app, store, service, serverPublic) { Relay = relay, Stun = stun, RelayMap = map };
     }
 
     /// <summary>On an empty store: the first tailnet, its owner, and an owner API key written to the data dir (0600), never logged.</summary>
@@ -206,6 +233,11 @@ public sealed partial class ControlServer : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (Stun is not null)
+        {
+            await Stun.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _store.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -59,4 +59,8 @@ public sealed class ControlServerOptions
     /// <summary>Single sign-on for the admin console and node logins. Defaults to null (local accounts only).</summary>
     [JsonPropertyName("oidc")]
     public Weft.Control.Auth.OidcSettings? Oidc { get; set; }
+
+    /// <summary>The embedded relay and STUN responder, and external relay regions: the relay map nodes get. Defaults to the embedded relay alone.</summary>
+    [JsonPropertyName("relays")]
+    public Weft.Control.Relays.RelaySettings Relays { get; set; } = new();
 }
