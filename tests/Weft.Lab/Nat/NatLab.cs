@@ -13,6 +13,13 @@ public sealed class NatLab
     /// <summary>The internet bridge's own address, every router's and public host's default gateway.</summary>
     public const string InternetGateway = "203.0.113.1";
 
+    /// <summary>
+    /// Second gateway address of the internet bridge, for <see cref="NatKind.Upnp"/> routers: miniupnpd refuses to
+    /// map ports when its WAN address is in a reserved range (documentation ranges included), so those routers get
+    /// an ordinary-looking address from 192.0.32.0/24 instead. It never leaves the lab's namespaces.
+    /// </summary>
+    public const string UpnpInternetGateway = "192.0.32.1";
+
     /// <summary>Two server addresses in the internet namespace, for "same port for two destinations" checks.</summary>
     public static readonly IReadOnlyList<string> ServerAddresses = ["198.51.100.1", "198.51.100.2"];
 
@@ -56,6 +63,7 @@ public sealed class NatLab
         var bridge = lab.InterfaceName("ib");
         await internet.ExecAsync(["ip", "link", "add", bridge, "type", "bridge"]).ConfigureAwait(false);
         await internet.AddAddressAsync(bridge, InternetGateway + "/24").ConfigureAwait(false);
+        await internet.AddAddressAsync(bridge, UpnpInternetGateway + "/24").ConfigureAwait(false);
         await internet.SetLinkUpAsync(bridge).ConfigureAwait(false);
         foreach (var server in ServerAddresses)
         {
@@ -84,7 +92,8 @@ public sealed class NatLab
     }
 
     /// <summary>
-    /// Adds a site: router namespace PREFIX-NAME-r with WAN address 203.0.113.(10+N) and LAN 10.(10+N).0.1/24,
+    /// Adds a site: router namespace PREFIX-NAME-r with WAN address 203.0.113.(10+N) (192.0.32.(10+N) for
+    /// <see cref="NatKind.Upnp"/>) and LAN 10.(10+N).0.1/24,
     /// and <paramref name="hosts"/> host namespaces PREFIX-NAME-hJ at 10.(10+N).0.(10+J), translated and
     /// filtered as <paramref name="kind"/> says. For <see cref="NatKind.Upnp"/> miniupnpd is started and awaited.
     /// </summary>
@@ -114,10 +123,11 @@ public sealed class NatLab
         var n = index.ToString(CultureInfo.InvariantCulture);
         var router = await Lab.AddNamespaceAsync(name + "-r").ConfigureAwait(false);
         var wan = Lab.InterfaceName("s" + n + "w");
-        var wanAddress = "203.0.113." + (10 + index).ToString(CultureInfo.InvariantCulture);
+        var gateway = kind == NatKind.Upnp ? UpnpInternetGateway : InternetGateway;
+        var wanAddress = gateway[..gateway.LastIndexOf('.')] + "." + (10 + index).ToString(CultureInfo.InvariantCulture);
         await PlugIntoBridgeAsync(router, wan, Internet, Lab.InterfaceName("s" + n + "i"), InternetBridge).ConfigureAwait(false);
         await router.AddAddressAsync(wan, wanAddress + "/24").ConfigureAwait(false);
-        await router.AddRouteAsync("default", "via", InternetGateway).ConfigureAwait(false);
+        await router.AddRouteAsync("default", "via", gateway).ConfigureAwait(false);
         await router.SetSysctlAsync("net.ipv4.ip_forward", "1").ConfigureAwait(false);
 
         var lan = Lab.InterfaceName("s" + n + "br");

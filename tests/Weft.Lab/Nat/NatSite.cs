@@ -30,7 +30,7 @@ public sealed class NatSite
     /// <summary>The router's interface towards the internet namespace.</summary>
     public string WanInterface { get; }
 
-    /// <summary>The router's public address (203.0.113.0/24, a documentation range), the source of translated packets.</summary>
+    /// <summary>The router's public address (203.0.113.0/24, a documentation range; 192.0.32.0/24 for UPnP sites, see <see cref="NatLab.UpnpInternetGateway"/>), the source of translated packets.</summary>
     public string WanAddress { get; }
 
     /// <summary>The router's LAN bridge.</summary>

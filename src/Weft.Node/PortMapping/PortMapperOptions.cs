@@ -1,0 +1,35 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Weft.Node.PortMapping;
+
+/// <summary>Where the gateway is, which port to map and how patiently to ask.</summary>
+public sealed class PortMapperOptions
+{
+    /// <summary>The default gateway (the router that would map the port).</summary>
+    public required IPAddress Gateway { get; init; }
+
+    /// <summary>The gateway's NAT-PMP/PCP port (5351; tests point it at a fake).</summary>
+    public int GatewayPort { get; init; } = PortMappingCodec.ServerPort;
+
+    /// <summary>Our UDP port to be reachable on (the WireGuard/disco socket's port).</summary>
+    public required ushort InternalPort { get; init; }
+
+    /// <summary>Our LAN address as the gateway sees it; PCP needs it in every request, so without it only NAT-PMP is tried.</summary>
+    public IPAddress? ClientAddress { get; init; }
+
+    /// <summary>Lifetime to ask for. RFC 6886 recommends 7200 s; the mapping is renewed at half of what the gateway grants.</summary>
+    public uint LifetimeSeconds { get; init; } = 7200;
+
+    /// <summary>First retransmission timeout; it doubles per attempt (RFC 6886 §3.1 starts at 250 ms).</summary>
+    public TimeSpan InitialTimeout { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Sends per request before the gateway counts as not offering the protocol. Our choice: 3 (250+500+1000 ms).</summary>
+    public int Attempts { get; init; } = 3;
+
+    /// <summary>After a failed renewal, how long until the next try (while the old mapping has not expired).</summary>
+    public TimeSpan RenewalRetry { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Creates the UDP socket requests are sent from (default: IPv4, any address, ephemeral port). Tests create it inside a lab namespace.</summary>
+    public Func<Socket>? SocketFactory { get; init; }
+}
