@@ -213,13 +213,19 @@ public sealed partial class Device
     /// <summary>Sends an empty transport message (a keepalive) if a session exists.</summary>
     internal void SendKeepalive(Peer peer)
     {
-        if (_disposed || peer.Current is null)
+        if (_disposed)
         {
-            // No session: a keepalive would only queue a handshake; the reference sends nothing then.
-            if (!_disposed && peer.HasStaged)
+            return;
+        }
+        if (peer.Current is null)
+        {
+            // No session: as the reference does, stage the keepalive and start a handshake, so setting a
+            // persistent keepalive (or a restarted node nudging its peers) brings a session up at once.
+            if (!peer.HasStaged)
             {
-                QueueInitiation(peer);
+                peer.Stage(Pool.Rent(), 0);
             }
+            QueueInitiation(peer);
             return;
         }
         var batch = RentBatch();

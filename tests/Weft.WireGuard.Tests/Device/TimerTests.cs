@@ -137,4 +137,15 @@ public sealed class TimerTests
         pair.Time!.Advance(TimeSpan.FromSeconds(25));
         await DevicePair.NextSent(pair.BindA, IsKeepalive);
     }
+
+    [Fact]
+    public async Task PersistentKeepalive_SetWithoutSession_StartsAHandshake_AndTheKeepaliveFollows()
+    {
+        // wireguard-go stages the keepalive and initiates when no session exists; a NAT mapping opens at once.
+        using var pair = new DevicePair();
+        WireGuard.Device.SetPersistentKeepalive(pair.PeerBAtA, 25);
+        await DevicePair.NextSent(pair.BindA, IsInitiation);
+        await DeviceTests.WaitUntil(() => pair.PeerBAtA.LastHandshake is not null);
+        await DevicePair.NextSent(pair.BindA, IsKeepalive);
+    }
 }
