@@ -247,13 +247,12 @@ public sealed partial class PortMapper : IAsyncDisposable
         }
         if (response.Protocol != protocol || response.Opcode != opcode)
         {
-            // A gateway answers an unknown version with its own version (e.g. NAT-PMP's UNSUPP_VERSION to a
-            // PCP request): a clear "not offered" when it carries an error.
-            if (response.Protocol != protocol && !response.Succeeded)
+            // A gateway that speaks only the other protocol answers with an UNSUPP_VERSION error in its own
+            // version: expected while probing, so not counted; the exchange then times out as "not offered".
+            if (response.Protocol == protocol || response.Succeeded)
             {
-                return null;
+                Interlocked.Increment(ref Counters._unexpected);
             }
-            Interlocked.Increment(ref Counters._unexpected);
             return null;
         }
         if (protocol == PortMappingProtocol.Pcp && response.Nonce.Length > 0 && !response.Nonce.Span.SequenceEqual(nonce))
