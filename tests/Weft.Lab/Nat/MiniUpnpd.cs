@@ -30,7 +30,6 @@ public static class MiniUpnpd
             secure_mode=yes
             system_uptime=yes
             uuid={Guid.NewGuid()}
-            lease_file={Path.Combine(directory.FullName, "leases")}
             upnp_table_name={NatRuleset.UpnpTable}
             upnp_nat_table_name={NatRuleset.UpnpTable}
             upnp_forward_chain=miniupnpd
@@ -44,7 +43,15 @@ public static class MiniUpnpd
         await File.WriteAllTextAsync(path, configuration).ConfigureAwait(false);
         // -d: foreground with logs on stderr; -P: a pid file of our own, so parallel labs do not collide.
         var process = site.Router.Start([program, "-d", "-f", path, "-P", Path.Combine(directory.FullName, "pid")]);
-        await process.WaitForOutputAsync("Listening for NAT-PMP", StartupTimeout).ConfigureAwait(false);
+        try
+        {
+            await process.WaitForOutputAsync("Listening for NAT-PMP", StartupTimeout).ConfigureAwait(false);
+        }
+        finally
+        {
+            // miniupnpd has read its configuration and written its pid by now; leave nothing behind in /tmp.
+            directory.Delete(recursive: true);
+        }
         return process;
     }
 }
