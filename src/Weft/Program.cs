@@ -26,6 +26,7 @@ public static class Program
         root.Subcommands.Add(PrefsCommand.CreateSet());
         root.Subcommands.Add(PrefsCommand.CreateGet());
         root.Subcommands.Add(NetcheckCommand.Create());
+        root.Subcommands.Add(WebCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
