@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(WireGuardCommand.Create());
         root.Subcommands.Add(ControlCommand.Create());
         root.Subcommands.Add(DaemonCommand.Create());
+        root.Subcommands.Add(RelayCommand.Create());
         root.Subcommands.Add(UpCommand.CreateUp());
         root.Subcommands.Add(UpCommand.CreateLogin());
         root.Subcommands.Add(DownCommand.CreateDown());
