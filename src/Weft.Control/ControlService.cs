@@ -373,6 +373,14 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
                     pending.HostInfo, [], expiry, pending.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
             }
 
+            // The approving user is the owner the requested tags are checked against; refused ones are logged.
+            var tagged = await ApplyRequestedTagsAsync(node, NetmapBuilder.ParseHostInfo(pending.HostInfo).RequestTags, ct).ConfigureAwait(false);
+            if (!ReferenceEquals(tagged, node))
+            {
+                node = tagged;
+                await UpdateNodeAsync(node, ct).ConfigureAwait(false);
+            }
+
             if (!await Store.CompletePendingAsync(id, node.Id, ct).ConfigureAwait(false))
             {
                 return null;

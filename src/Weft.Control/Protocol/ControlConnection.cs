@@ -88,6 +88,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                     if (request.HostInfo is { } info)
                     {
                         node = node with { HostInfo = NetmapBuilder.HostInfoJson(info), LastSeen = service.Time.GetUtcNow() };
+                        node = await service.ApplyRequestedTagsAsync(node, info.RequestTags, stop.Token).ConfigureAwait(false);
 
                         // Routes first: once peers see the new host info, its routes are stored and approvable.
                         await service.ReportRoutesAsync(node, info.RoutableIPs, stop.Token).ConfigureAwait(false);

@@ -77,18 +77,28 @@ internal sealed class Registrar(ControlService service, string baseUrl, Registra
         var tailnet = (await service.Store.GetTailnetAsync(key!.TailnetId, ct).ConfigureAwait(false))!;
         var expiry = tailnet.KeyExpiryDays > 0 ? now.AddDays(tailnet.KeyExpiryDays) : (DateTimeOffset?)null;
         existing ??= await service.Store.GetNodeByMachineAsync(key.TailnetId, machineKey, key.UserId, ct).ConfigureAwait(false);
+        var tags = key.Tags.Count > 0 ? key.Tags : existing is not null && existing.TailnetId == key.TailnetId ? existing.Tags : [];
+
+        // Tags the node asks for are checked against the key's owner (its tags, or its user) before anything is stored.
+        var (granted, refused) = await service.SortRequestedTagsAsync(key.TailnetId, key.UserId, key.Tags, request.HostInfo.RequestTags, ct).ConfigureAwait(false);
+        if (refused.Count > 0)
+        {
+            return new RegisterResponse { Error = ControlService.RequestedTagsError(refused) };
+        }
+
+        tags = [.. tags.Union(granted, StringComparer.Ordinal)];
         NodeRecord node;
         if (existing is not null && existing.TailnetId == key.TailnetId)
         {
             // Re-authentication keeps identity and addresses; only the key and its expiry change. A node
             // without expiry (an admin disabled it) keeps none.
-            node = existing with { NodeKey = request.NodeKey, KeyExpiry = existing.KeyExpiry is null ? null : expiry, Authorized = true, Tags = key.Tags.Count > 0 ? key.Tags : existing.Tags };
+            node = existing with { NodeKey = request.NodeKey, KeyExpiry = existing.KeyExpiry is null ? null : expiry, Authorized = true, Tags = tags };
             await service.UpdateNodeAsync(node, ct).ConfigureAwait(false);
         }
         else
         {
             node = await service.CreateNodeAsync(new NewNode(key.TailnetId, key.UserId, machineKey, request.NodeKey, "", request.HostInfo.Hostname,
-                NetmapBuilder.HostInfoJson(request.HostInfo), key.Tags, expiry, key.Ephemeral || request.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
+                NetmapBuilder.HostInfoJson(request.HostInfo), tags, expiry, key.Ephemeral || request.Ephemeral, Authorized: true), ct).ConfigureAwait(false);
         }
 
         if (request.HostInfo.RoutableIPs.Count > 0)

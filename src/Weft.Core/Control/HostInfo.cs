@@ -17,4 +17,8 @@ public sealed record HostInfo
     /// <summary>Subnet routes (CIDR) the node offers to serve; the server uses those an admin or autoApprovers approved.</summary>
     [JsonPropertyName("routableIPs")]
     public IReadOnlyList<string> RoutableIPs { get; init; } = [];
+
+    /// <summary>Tags (tag:x) the node asks to carry; the server grants those the policy's tagOwners let its owner apply.</summary>
+    [JsonPropertyName("requestTags")]
+    public IReadOnlyList<string> RequestTags { get; init; } = [];
 }
