@@ -392,7 +392,8 @@ public sealed partial class Daemon : ILocalBackend
         {
             await DownAsync(ct).ConfigureAwait(false);
         }
-        else if ((patch.WantRunning == true && !before.WantRunning) || (before.WantRunning && (before.Hostname != after.Hostname || before.LoginServer != after.LoginServer)))
+        else if ((patch.WantRunning == true && !before.WantRunning) || (before.WantRunning && (before.Hostname != after.Hostname || before.LoginServer != after.LoginServer
+            || !before.AdvertiseTags.SequenceEqual(after.AdvertiseTags, StringComparer.Ordinal))))
         {
             // Reconnect so the server hears the new host info (or the tunnel comes back up).
             await UpAsync(new UpRequest(), ct).ConfigureAwait(false);

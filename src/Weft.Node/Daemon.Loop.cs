@@ -193,18 +193,22 @@ public sealed partial class Daemon
 
     private HostInfo CurrentHostInfo()
     {
-        string? hostname;
+        NodePrefs? prefs;
         lock (_lock)
         {
-            hostname = CurrentProfile(_state)?.Prefs.Hostname;
+            prefs = CurrentProfile(_state)?.Prefs;
         }
-        return new HostInfo
-        {
-            Hostname = string.IsNullOrWhiteSpace(hostname) ? Environment.MachineName : hostname,
-            OS = OperatingSystem.IsLinux() ? "linux" : Environment.OSVersion.Platform.ToString().ToLowerInvariant(),
-            ClientVersion = DaemonVersion,
-        };
+        return HostInfoFor(prefs);
     }
+
+    /// <summary>The host info sent with registration and map requests for <paramref name="prefs"/>, tags to request included.</summary>
+    internal static HostInfo HostInfoFor(NodePrefs? prefs) => new()
+    {
+        Hostname = string.IsNullOrWhiteSpace(prefs?.Hostname) ? Environment.MachineName : prefs.Hostname,
+        OS = OperatingSystem.IsLinux() ? "linux" : Environment.OSVersion.Platform.ToString().ToLowerInvariant(),
+        ClientVersion = DaemonVersion,
+        RequestTags = prefs?.AdvertiseTags ?? [],
+    };
 
     private IReadOnlyList<string> CurrentEndpoints()
     {

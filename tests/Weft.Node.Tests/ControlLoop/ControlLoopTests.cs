@@ -70,6 +70,22 @@ public sealed class ControlLoopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AdvertisedTagsInPrefs_AreRequestedAtRegistrationAndInHostInfoUpdates()
+    {
+        // The daemon builds the loop's host info from the current profile's prefs (`weft up --advertise-tags`).
+        _host.HostInfo = Weft.Node.Daemon.HostInfoFor(new Weft.Node.State.NodePrefs { Hostname = "tagged", AdvertiseTags = ["tag:web", "tag:db"] });
+        await _server.Maps.Writer.WriteAsync(TestNodes.Full(TestNodes.Make(1)), TestContext.Current.CancellationToken);
+
+        _ = RunLoop(o => o with { AuthKey = "weft-auth-good" });
+        var stream = await _server.WaitForMapRequestAsync(m => m.Stream, Guard);
+
+        var registration = Assert.Single(_server.Registrations);
+        Assert.Equal(["tag:web", "tag:db"], registration.HostInfo.RequestTags);
+        Assert.Equal("tagged", registration.HostInfo.Hostname);
+        Assert.Equal(["tag:web", "tag:db"], stream.HostInfo?.RequestTags);
+    }
+
+    [Fact]
     public async Task InteractiveLogin_ReportsTheUrl_ThenWaitsForApproval()
     {
         var approve = new TaskCompletionSource();
@@ -202,7 +218,7 @@ public sealed class ControlLoopTests : IAsyncLifetime
 
         public ConcurrentQueue<bool> Connected { get; } = new();
 
-        public HostInfo HostInfo => new() { Hostname = "test-host", OS = "linux" };
+        public HostInfo HostInfo { get; set; } = new() { Hostname = "test-host", OS = "linux" };
 
         public IReadOnlyList<string> CurrentEndpoints { get; set; } = ["192.0.2.1:41641"];
 
