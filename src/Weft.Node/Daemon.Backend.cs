@@ -508,5 +508,17 @@ public sealed partial class Daemon : ILocalBackend
         return null;
     }
 
-    public VersionResponse Version() => new() { Version = DaemonVersion };
+    public VersionResponse Version() => new() { Version = DaemonVersion, LatestClientVersion = Volatile.Read(ref _latestClientVersion) };
+
+    /// <summary>
+    /// Keeps the newest client version the server announces. Only full maps carry it, so a full map without one
+    /// means the server stopped announcing (deltas leave it as it was).
+    /// </summary>
+    internal void NoteLatestClientVersion(Weft.Core.Control.MapResponse message, bool firstOfStream)
+    {
+        if (firstOfStream || message.Peers is not null)
+        {
+            Volatile.Write(ref _latestClientVersion, string.IsNullOrWhiteSpace(message.LatestClientVersion) ? null : message.LatestClientVersion);
+        }
+    }
 }

@@ -22,6 +22,7 @@ public sealed partial class Daemon
             {
                 return;
             }
+            NoteLatestClientVersion(message, firstOfStream);
             Netmap? current;
             lock (_lock)
             {

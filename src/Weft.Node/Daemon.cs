@@ -45,6 +45,7 @@ public sealed partial class Daemon : IAsyncDisposable
     private LoopRun? _loop;
 
     private long _malformedMaps;
+    private string? _latestClientVersion;
 
     public Daemon(DaemonOptions options, ILoggerFactory loggers, TimeProvider? time = null)
     {

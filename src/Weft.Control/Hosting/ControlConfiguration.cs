@@ -30,6 +30,7 @@ public static class ControlConfiguration
         ("REGISTER_PER_MINUTE", (o, v) => o.RegisterPerMinute = Number("REGISTER_PER_MINUTE", v)),
         ("RELAY", (o, v) => o.Relays.Embedded = OnOff(ControlConstants.EnvironmentPrefix + "RELAY", v)),
         ("STUN_PORT", (o, v) => o.Relays.StunPort = Number("STUN_PORT", v)),
+        ("LATEST_CLIENT_VERSION", (o, v) => o.LatestClientVersion = v.Trim()),
         ("SHARED_EMAIL_DOMAINS", (o, v) => o.SharedEmailDomains = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
     ];
 

@@ -126,7 +126,7 @@ public sealed partial class ControlServer : IAsyncDisposable
             await using var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
             var baseUrl = options.PublicUrl ?? $"{http.Request.Scheme}://{http.Request.Host}";
             var source = http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
-            var connection = new ControlConnection(service, new Registrar(service, baseUrl, limiter, source), serverKey, logger) { RelayMap = Volatile.Read(ref relayMap) };
+            var connection = new ControlConnection(service, new Registrar(service, baseUrl, limiter, source), serverKey, logger) { RelayMap = Volatile.Read(ref relayMap), LatestClientVersion = options.LatestClientVersion };
             await connection.RunAsync(stream, () => CloseOutputAsync(socket, http.RequestAborted), http.RequestAborted).ConfigureAwait(false);
             await CloseOutputAsync(socket, http.RequestAborted).ConfigureAwait(false);
             return Results.Empty;

@@ -49,6 +49,10 @@ public sealed class ControlServerOptions
     [JsonPropertyName("registerPerMinute")]
     public int RegisterPerMinute { get; set; } = ControlConstants.DefaultRegisterPerMinute;
 
+    /// <summary>The newest client version, sent in full maps so `weft version` can say an upgrade exists. Defaults to null (not announced).</summary>
+    [JsonPropertyName("latestClientVersion")]
+    public string? LatestClientVersion { get; set; }
+
     /// <summary>
     /// Email domains shared by unrelated people (webmail): a new identity there gets a personal tailnet, any other
     /// domain an organization tailnet. Defaults to a list of common webmail domains (gmail.com, outlook.com, ...).

@@ -114,6 +114,11 @@ internal static class MapFrame
             JsonSerializer.Serialize(w, relays, ctx.RelayMap);
         }
 
+        if (r.LatestClientVersion is { } latest)
+        {
+            w.WriteString("latestClientVersion"u8, latest);
+        }
+
         w.WriteEndObject();
         w.WriteEndObject();
     }

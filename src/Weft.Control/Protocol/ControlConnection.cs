@@ -41,6 +41,9 @@ internal sealed partial class ControlConnection(ControlService service, Registra
     /// <summary>The relays and STUN servers, sent in the full map; it changes only at restart, so deltas never carry it.</summary>
     public RelayMap? RelayMap { get; init; }
 
+    /// <summary>The newest client version to announce in full maps, or null.</summary>
+    public string? LatestClientVersion { get; init; }
+
     public async Task RunAsync(Stream stream, Func<Task> closeOutput, CancellationToken ct)
     {
         ControlChannel channel;
@@ -107,7 +110,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                         var gated = await FullMaps.WaitAsync(FullMapWait, stop.Token).ConfigureAwait(false);
                         try
                         {
-                            var full = map.Attach(session) is { } attached ? attached with { RelayMap = RelayMap } : null;
+                            var full = map.Attach(session) is { } attached ? attached with { RelayMap = RelayMap, LatestClientVersion = LatestClientVersion } : null;
                             if (full is null)
                             {
                                 await SendAsync(channel, new ServerMessage { Error = "node is not authorized or its key expired" }, stop.Token).ConfigureAwait(false);

@@ -47,6 +47,10 @@ public sealed record MapResponse
     /// <summary>The relays and STUN servers to use, when they changed.</summary>
     [JsonPropertyName("relayMap")]
     public RelayMap? RelayMap { get; init; }
+
+    /// <summary>The newest client version the server's admin announces, in full maps only; null when not configured.</summary>
+    [JsonPropertyName("latestClientVersion")]
+    public string? LatestClientVersion { get; init; }
 }
 
 /// <summary>A small change to one known peer; null fields are unchanged.</summary>

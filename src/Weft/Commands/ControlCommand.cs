@@ -13,7 +13,7 @@ internal static class ControlCommand
 {
     public static Command Create()
     {
-        var config = new Option<string?>("--config") { Description = "JSON config file (fields: dataDir, listen, publicUrl, postgres, tlsCert, tlsKey, ephemeralTimeoutSeconds, registerBurst, registerPerMinute, relays)" };
+        var config = new Option<string?>("--config") { Description = "JSON config file (fields: dataDir, listen, publicUrl, postgres, tlsCert, tlsKey, ephemeralTimeoutSeconds, registerBurst, registerPerMinute, latestClientVersion, relays)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the database and the server key (default ./weft-control)" };
         var listen = new Option<string?>("--listen") { Description = "URL to listen on, such as http://0.0.0.0:8080 (default http://127.0.0.1:8080)" };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL nodes and admins reach this server at (login links, and the embedded relay's URL in the relay map)" };
@@ -21,6 +21,7 @@ internal static class ControlCommand
         var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate file for https" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key file for https" };
         var relay = new Option<string?>("--relay") { Description = "Run the embedded relay on this server's listener: on or off (default on)" };
+        var latestClient = new Option<string?>("--latest-client-version") { Description = "Newest client version to announce to nodes (`weft version` then says an upgrade exists)" };
         var stunPort = new Option<int?>("--stun-port") { Description = "UDP port of the embedded STUN responder, 0 for none (default 3478)" };
         var command = new Command("control", "Run the coordination server")
         {
@@ -33,6 +34,7 @@ internal static class ControlCommand
             tlsKey,
             relay,
             stunPort,
+            latestClient,
         };
 
         // Admin commands: clients of the REST API, not the server.
@@ -58,6 +60,7 @@ internal static class ControlCommand
                     o.TlsKey = parse.GetValue(tlsKey) ?? o.TlsKey;
                     o.Relays.Embedded = parse.GetValue(relay) is { } onOff ? ControlConfiguration.OnOff("--relay", onOff) : o.Relays.Embedded;
                     o.Relays.StunPort = parse.GetValue(stunPort) ?? o.Relays.StunPort;
+                    o.LatestClientVersion = parse.GetValue(latestClient) ?? o.LatestClientVersion;
                 });
             }
             catch (InvalidDataException ex)

@@ -39,6 +39,18 @@ public sealed class ControlConfigurationTests
     }
 
     [Fact]
+    public void Load_LatestClientVersion_FromFileThenVariable_UnsetIsNull()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("c.json"), """{ "latestClientVersion": "1.2.0" }""");
+        Assert.Equal("1.2.0", ControlConfiguration.Load(dir.File("c.json"), new Hashtable(), null).LatestClientVersion);
+        var env = new Hashtable { ["WEFT_CONTROL_LATEST_CLIENT_VERSION"] = "1.3.0" };
+        Assert.Equal("1.3.0", ControlConfiguration.Load(dir.File("c.json"), env, null).LatestClientVersion);
+        Assert.Equal("2.0.0", ControlConfiguration.Load(dir.File("c.json"), env, o => o.LatestClientVersion = "2.0.0").LatestClientVersion);
+        Assert.Null(ControlConfiguration.Load(null, new Hashtable(), null).LatestClientVersion);
+    }
+
+    [Fact]
     public void Load_Nothing_GivesDefaults()
     {
         var o = ControlConfiguration.Load(null, new Hashtable(), null);

@@ -36,6 +36,21 @@ public sealed class MapStreamTests
     }
 
     [Fact]
+    public async Task FullMap_CarriesTheConfiguredLatestClientVersion_OnlyWhenSet()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var plain = await TestControlServer.StartAsync(ct))
+        {
+            await using var node = await TestNode.JoinAsync(plain, await plain.AuthKeyAsync(ct), "alpha", ct);
+            Assert.Null(node.FullMap!.LatestClientVersion);
+        }
+
+        await using var server = await TestControlServer.StartAsync(ct, o => o.LatestClientVersion = "9.9.9");
+        await using var a = await TestNode.JoinAsync(server, await server.AuthKeyAsync(ct), "alpha", ct);
+        Assert.Equal("9.9.9", a.FullMap!.LatestClientVersion);
+    }
+
+    [Fact]
     public async Task PolicyForbiddingThem_RemovesEachFromTheOthersMap()
     {
         var ct = TestContext.Current.CancellationToken;
