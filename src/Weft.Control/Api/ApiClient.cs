@@ -44,6 +44,10 @@ public sealed class ApiClient(HttpClient http, string apiKey)
 
     public Task ExpireDeviceAsync(string id, CancellationToken ct = default) => SendAsync(HttpMethod.Post, $"device/{Escape(id)}/expire", null, ct);
 
+    /// <summary>Approves a node waiting on an interactive login link (the id is the link's last segment).</summary>
+    public Task<ApiDevice> ApproveRegistrationAsync(string id, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, $"tailnet/-/registrations/{Escape(id)}/approve", null, ApiJsonContext.Default.ApiDevice, ct);
+
     public Task<ApiDevice> SetKeyExpiryDisabledAsync(string id, bool disabled, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Post, $"device/{Escape(id)}/key", Body(new ApiKeyExpiry(disabled), ApiJsonContext.Default.ApiKeyExpiry), ApiJsonContext.Default.ApiDevice, ct);
 

@@ -106,6 +106,21 @@ internal sealed class TailnetLab : IAsyncDisposable
     /// </summary>
     public async Task<TailnetNode> AddNodeAsync(string hostname, string authKey, bool acceptDns = false)
     {
+        var node = await StartNodeAsync(hostname, authKey);
+        var daemon = node.Daemon;
+        var up = await node.CliAsync(["up", "--login-server", Control.ListenUrl, "--auth-key", authKey, "--hostname", hostname,
+            "--accept-dns", acceptDns ? "true" : "false", "--timeout", "60s"]);
+        if (!up.Succeeded)
+        {
+            throw new LabException($"`weft up` on {hostname} failed ({up.ExitCode}): {up.StandardOutput}{up.StandardError}\n--- daemon ---\n{daemon.Process.Output}\n--- control ---\n{Control.Process.Output}");
+        }
+
+        return node;
+    }
+
+    /// <summary>Starts a daemon in a namespace of its own, joined to the hub, without logging it in.</summary>
+    public async Task<TailnetNode> StartNodeAsync(string hostname, string authKey = "")
+    {
         var ns = await Lab.AddNamespaceAsync(hostname);
         // `ip netns exec` bind-mounts this file over /etc/resolv.conf for everything it runs in the namespace,
         // so the daemon's --accept-dns edits and `getent` see the namespace's own resolver, never the host's.
@@ -121,13 +136,6 @@ internal sealed class TailnetLab : IAsyncDisposable
         var daemon = await NodeDaemon.StartAsync(ns, Path.Combine(dir, "state"), Path.Combine(dir, "weftd.sock"), Lab.InterfaceName("t" + hostname[..1]));
         var node = new TailnetNode(hostname, ns, daemon, authKey);
         Nodes.Add(node);
-        var up = await node.CliAsync(["up", "--login-server", Control.ListenUrl, "--auth-key", authKey, "--hostname", hostname,
-            "--accept-dns", acceptDns ? "true" : "false", "--timeout", "60s"]);
-        if (!up.Succeeded)
-        {
-            throw new LabException($"`weft up` on {hostname} failed ({up.ExitCode}): {up.StandardOutput}{up.StandardError}\n--- daemon ---\n{daemon.Process.Output}\n--- control ---\n{Control.Process.Output}");
-        }
-
         return node;
     }
 

@@ -28,6 +28,24 @@ public sealed class TailnetLifecycleTests
     }
 
     [Fact]
+    public async Task InteractiveLogin_LinkApprovedByAnAdmin_BringsTheNodeUp_AndTheLinkWorksOnce()
+    {
+        await using var tailnet = await TailnetLab.StartAsync();
+        var a = await tailnet.AddNodeAsync("alpha", await tailnet.AuthKeyAsync());
+        var b = await tailnet.StartNodeAsync("bravo");
+
+        await b.Api.UpAsync(new UpRequest { LoginServer = tailnet.Control.ListenUrl, Hostname = "bravo" }, TestContext.Current.CancellationToken);
+        var waiting = await b.WaitForStatusAsync(s => s.AuthUrl is not null, "bravo shows a login link");
+        Assert.NotEqual(BackendState.Running, waiting.BackendState);
+        var id = new Uri(waiting.AuthUrl!).Segments[^1];
+
+        await tailnet.Admin.ApproveRegistrationAsync(id, TestContext.Current.CancellationToken);
+        await b.WaitForStatusAsync(s => s.BackendState == BackendState.Running && s.Peers.Any(p => p.Name == "alpha"), "bravo runs after approval");
+        Assert.True(await TailnetProbes.PingEventuallyAsync(b.Namespace, await a.IPv4Async(), TailnetLab.ConvergeGuard), "bravo reaches alpha");
+        await Assert.ThrowsAnyAsync<Exception>(() => tailnet.Admin.ApproveRegistrationAsync(id, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task DaemonRestart_GracefulAndKill9_KeepsIdentityAndIps_AndTrafficResumes()
     {
         await using var tailnet = await TailnetLab.StartAsync();
