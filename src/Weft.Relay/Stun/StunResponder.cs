@@ -80,6 +80,11 @@ public sealed partial class StunResponder : IAsyncDisposable
             {
                 return;
             }
+            catch (SocketException) when (ct.IsCancellationRequested)
+            {
+                // Disposing the socket aborts the pending receive (OperationAborted): that is a stop, not an error.
+                return;
+            }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
             {
                 // ICMP errors from earlier sends and oversized datagrams: neither stops the responder.

@@ -24,7 +24,7 @@ public sealed class TailnetLifecycleTests
         Assert.True(up.Succeeded, up.StandardOutput + up.StandardError);
         await b.WaitForStatusAsync(s => s.Peers.Any(p => p.Name == "alpha"), "bravo sees alpha again");
         Assert.Equal(ipA, await a.IPv4Async());
-        Assert.True((await Ping.RunAsync(b.Namespace, ipA, count: 3)).Received > 0);
+        Assert.True(await TailnetProbes.PingEventuallyAsync(b.Namespace, ipA, TailnetLab.ConvergeGuard), "bravo reaches the re-authenticated alpha");
     }
 
     [Fact]
@@ -90,8 +90,8 @@ public sealed class TailnetLifecycleTests
         await tailnet.WaitForFullMeshAsync();
         Assert.Equal(ipA, await a.IPv4Async());
         Assert.Equal(ipB, await b.IPv4Async());
-        Assert.True((await Ping.RunAsync(c.Namespace, ipA, count: 3)).Received > 0);
-        Assert.True((await Ping.RunAsync(b.Namespace, ipA, count: 3)).Received > 0);
+        Assert.True(await TailnetProbes.PingEventuallyAsync(c.Namespace, ipA, TailnetLab.ConvergeGuard), "charlie reaches alpha");
+        Assert.True(await TailnetProbes.PingEventuallyAsync(b.Namespace, ipA, TailnetLab.ConvergeGuard), "bravo reaches alpha");
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class TailnetPolicyTests
         using var cService = TailnetProbes.Listen(c.Namespace, ipC, 22);
 
         // Allow-all first: C reaches A, so what follows is the policy's doing.
-        Assert.True((await Ping.RunAsync(c.Namespace, ipA, count: 2)).Received > 0);
+        Assert.True(await TailnetProbes.PingEventuallyAsync(c.Namespace, ipA, TailnetLab.ConvergeGuard), "charlie reaches alpha under allow-all");
 
         await tailnet.Admin.SetPolicyAsync(BToA22Only, TestContext.Current.CancellationToken);
         await c.WaitForStatusAsync(s => s.Peers.All(p => p.Name != "alpha"), "charlie no longer sees alpha");
