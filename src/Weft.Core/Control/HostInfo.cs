@@ -21,4 +21,36 @@ public sealed record HostInfo
     /// <summary>Tags (tag:x) the node asks to carry; the server grants those the policy's tagOwners let its owner apply.</summary>
     [JsonPropertyName("requestTags")]
     public IReadOnlyList<string> RequestTags { get; init; } = [];
+
+    /// <summary>How the node reaches the internet (from its last netcheck); null until it ran one.</summary>
+    [JsonPropertyName("netInfo")]
+    public NetInfo? NetInfo { get; init; }
+}
+
+/// <summary>A node's view of its own connectivity, reported so admins see why a machine is relayed.</summary>
+public sealed record NetInfo
+{
+    /// <summary>The relay region code the node homes on (its relayed packets arrive there); empty when none.</summary>
+    [JsonPropertyName("homeRelay")]
+    public string HomeRelay { get; init; } = "";
+
+    /// <summary>Whether any STUN server answered over UDP (false: UDP is blocked, every path is relayed).</summary>
+    [JsonPropertyName("udp")]
+    public bool UdpWorks { get; init; }
+
+    /// <summary>Whether the NAT maps differently per destination (a hard NAT); null when not known.</summary>
+    [JsonPropertyName("hardNat")]
+    public bool? MappingVariesByDestination { get; init; }
+
+    /// <summary>The router port mapping protocol in use ("pcp", "nat-pmp", "upnp"); empty when none.</summary>
+    [JsonPropertyName("portMapping")]
+    public string PortMapping { get; init; } = "";
+
+    /// <summary>Active peers reached over a direct path right now.</summary>
+    [JsonPropertyName("directPeers")]
+    public int DirectPeers { get; init; }
+
+    /// <summary>Active peers reached through a relay right now.</summary>
+    [JsonPropertyName("relayedPeers")]
+    public int RelayedPeers { get; init; }
 }
