@@ -13,4 +13,7 @@ public sealed partial class ControlService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "resynced {Count} tailnet maps from the database")]
     private static partial void LogResynced(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "removed user {Login} of tailnet {Tailnet} with {Nodes} machine(s), their auth keys and API keys")]
+    private static partial void LogUserRemoved(ILogger logger, string login, long tailnet, int nodes);
 }

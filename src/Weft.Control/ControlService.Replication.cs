@@ -93,7 +93,12 @@ public sealed partial class ControlService
 
                 break;
             case ChangeKind.User:
-                if (await Store.GetUserAsync(change.Id, ct).ConfigureAwait(false) is { } user)
+                if (await Store.GetUserAsync(change.Id, ct).ConfigureAwait(false) is not { } user)
+                {
+                    // Removed: its nodes came as removals of their own.
+                    map.RemoveUser(change.Id);
+                }
+                else
                 {
                     map.UpsertUser(user);
                     foreach (var n in await Store.ListNodesAsync(user.TailnetId, ct).ConfigureAwait(false))
@@ -128,9 +133,19 @@ public sealed partial class ControlService
             map.SetTailnet(tailnet);
             map.SetPolicy(await LoadPolicyAsync(tailnetId, ct).ConfigureAwait(false));
             map.SetDns(DnsSettings.FromJson(await Store.GetDnsAsync(tailnetId, ct).ConfigureAwait(false)));
-            foreach (var user in await Store.ListUsersAsync(tailnetId, ct).ConfigureAwait(false))
+            var users = await Store.ListUsersAsync(tailnetId, ct).ConfigureAwait(false);
+            foreach (var user in users)
             {
                 map.UpsertUser(user);
+            }
+
+            var userIds = users.Select(u => u.Id).ToHashSet();
+            foreach (var id in map.UserIds())
+            {
+                if (!userIds.Contains(id))
+                {
+                    map.RemoveUser(id);
+                }
             }
 
             var nodes = await Store.ListNodesAsync(tailnetId, ct).ConfigureAwait(false);

@@ -63,6 +63,9 @@ public sealed class ApiClient(HttpClient http, string apiKey)
     public Task<ApiUser> SetRoleAsync(string userId, string role, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Post, $"users/{Escape(userId)}/role", Body(new ApiRole(role), ApiJsonContext.Default.ApiRole), ApiJsonContext.Default.ApiUser, ct);
 
+    /// <summary>Removes a user (not an owner) with their machines, auth keys and API keys.</summary>
+    public Task RemoveUserAsync(string userId, CancellationToken ct = default) => SendAsync(HttpMethod.Delete, $"users/{Escape(userId)}", null, ct);
+
     public Task<ApiAuthKeyList> ListAuthKeysAsync(CancellationToken ct = default) =>
         SendAsync(HttpMethod.Get, "tailnet/-/keys", null, ApiJsonContext.Default.ApiAuthKeyList, ct);
 

@@ -96,6 +96,25 @@ internal static partial class ApiEndpoints
             }))
             .Takes<ApiRole>()
             .Returns<ApiUser>();
+        api.MapDelete("/users/{id}", (HttpContext http, string id, ControlService svc) =>
+            WithTailnet(http, svc, "-", write: true, async (key, ct) =>
+            {
+                // A user of another tailnet is answered like a missing one: ids must not leak across tailnets.
+                if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var userId)
+                    || await svc.Store.GetUserAsync(userId, ct).ConfigureAwait(false) is not { } user || user.TailnetId != key.TailnetId)
+                {
+                    return Problem(404, $"user {id} not found");
+                }
+
+                return await svc.RemoveUserAsync(user, ct).ConfigureAwait(false) switch
+                {
+                    UserRemoval.Removed => Results.Ok(),
+                    UserRemoval.IsOwner => Problem(409, $"user {user.Login} is an owner; an owner must make them admin or member before they can be removed"),
+                    _ => Problem(404, $"user {id} not found"),
+                };
+            }))
+            .ReturnsNothing()
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/tailnet/{tailnet}/apikeys", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {

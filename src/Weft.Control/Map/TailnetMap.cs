@@ -216,6 +216,24 @@ internal sealed class TailnetMap : IDisposable
         }
     }
 
+    /// <summary>Ids of the users the map knows (for a resync to drop deleted ones).</summary>
+    public List<long> UserIds()
+    {
+        lock (_gate)
+        {
+            return [.. _users.Keys];
+        }
+    }
+
+    /// <summary>A user was deleted (their nodes are removed separately): new full maps stop carrying their profile.</summary>
+    public void RemoveUser(long userId)
+    {
+        lock (_gate)
+        {
+            _users.Remove(userId);
+        }
+    }
+
     /// <summary>
     /// A node was added or changed in storage. Peers that keep seeing it get its new description, peers that
     /// start or stop seeing it get it added or removed, and filters are refreshed for every affected node.

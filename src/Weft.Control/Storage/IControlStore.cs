@@ -113,4 +113,10 @@ public interface IControlStore : IAsyncDisposable
 
     /// <summary>The oldest user with this login (compared ignoring case) in any tailnet, or null.</summary>
     Task<UserRecord?> FindUserByLoginAsync(string login, CancellationToken ct = default);
+
+    /// <summary>
+    /// Deletes a user in one transaction with everything that acts as them: their nodes (with routes and approvals),
+    /// auth keys and API keys. Returns the ids of the deleted nodes, or null when the user did not exist.
+    /// </summary>
+    Task<IReadOnlyList<long>?> DeleteUserAsync(long userId, CancellationToken ct = default);
 }

@@ -45,6 +45,17 @@ public abstract partial class SqlControlStore
     public async Task<UserRecord?> FindUserByLoginAsync(string login, CancellationToken ct = default) =>
         (await QueryAsync($"SELECT {UserColumns} FROM users WHERE lower(login) = lower(@l) ORDER BY id LIMIT 1", ReadUser, ct, ("l", login)).ConfigureAwait(false)).FirstOrDefault();
 
+    public Task<IReadOnlyList<long>?> DeleteUserAsync(long userId, CancellationToken ct = default) =>
+        WriteAsync<IReadOnlyList<long>?>(async (c, tx) =>
+        {
+            // Read inside the transaction: a node registered by this user on another replica until now goes too.
+            var nodes = await QueryAsync(c, tx, "SELECT id FROM nodes WHERE user_id = @u ORDER BY id", r => r.GetInt64(0), ct, ("u", userId)).ConfigureAwait(false);
+            await ExecAsync(c, tx, "DELETE FROM nodes WHERE user_id = @u", ct, ("u", userId)).ConfigureAwait(false);
+            await ExecAsync(c, tx, "DELETE FROM auth_keys WHERE user_id = @u", ct, ("u", userId)).ConfigureAwait(false);
+            await ExecAsync(c, tx, "DELETE FROM api_keys WHERE user_id = @u", ct, ("u", userId)).ConfigureAwait(false);
+            return await ExecAsync(c, tx, "DELETE FROM users WHERE id = @u", ct, ("u", userId)).ConfigureAwait(false) == 1 ? nodes : null;
+        }, ct);
+
     public async Task<PolicyRecord> GetPolicyAsync(long tailnetId, CancellationToken ct = default) =>
         (await QueryAsync($"SELECT {PolicyColumns} FROM policies WHERE tailnet_id = @tn ORDER BY id DESC LIMIT 1", ReadPolicy, ct, ("tn", tailnetId)).ConfigureAwait(false)).FirstOrDefault()
         ?? throw new KeyNotFoundException($"tailnet {tailnetId} has no policy");

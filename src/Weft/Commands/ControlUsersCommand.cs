@@ -4,7 +4,7 @@ using Weft.Control.Api;
 
 namespace Weft;
 
-/// <summary>`weft control users list|set-role ID ROLE|add LOGIN|place EMAIL`.</summary>
+/// <summary>`weft control users list|set-role ID ROLE|add LOGIN|place EMAIL|remove EMAIL`.</summary>
 internal static class ControlUsersCommand
 {
     public static Command Create()
@@ -45,6 +45,18 @@ internal static class ControlUsersCommand
             var p = await api.PlaceUserAsync(new ApiPlaceUser(parse.GetValue(login), parse.GetValue(displayName)), c).ConfigureAwait(false);
             Console.WriteLine($"{p.User.LoginName} is {p.User.Role} of tailnet {p.Tailnet}{(p.Created ? " (new user)" : "")}");
         }));
-        return ControlAdmin.Group("users", "Users of the tailnet (needs an API key)", list, setRole, add, place);
+        var who = new Argument<string>("user") { Description = "The user's login (email address) or id" };
+        var remove = new Command("remove", "Remove a user with their machines, auth keys and API keys (not an owner: demote them first)") { who };
+        remove.SetAction((parse, ct) => ControlAdmin.RunAsync(parse, ct, async (api, c) =>
+        {
+            var given = parse.GetValue(who)!;
+            var users = (await api.ListUsersAsync(c).ConfigureAwait(false)).Users;
+            var user = users.FirstOrDefault(u => string.Equals(u.LoginName, given, StringComparison.OrdinalIgnoreCase))
+                ?? users.FirstOrDefault(u => u.Id == given)
+                ?? throw new InvalidDataException($"no user '{given}' in the tailnet (see weft control users list)");
+            await api.RemoveUserAsync(user.Id, c).ConfigureAwait(false);
+            Console.WriteLine($"removed {user.LoginName} with their machines and keys");
+        }));
+        return ControlAdmin.Group("users", "Users of the tailnet (needs an API key)", list, setRole, add, place, remove);
     }
 }

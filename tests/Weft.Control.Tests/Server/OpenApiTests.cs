@@ -25,6 +25,7 @@ public sealed class OpenApiTests
         "POST /api/v2/device/{id}/tags",
         "DELETE /api/v2/tailnet/{tailnet}/keys/{id}",
         "DELETE /api/v2/tailnet/{tailnet}/apikeys/{id}",
+        "DELETE /api/v2/users/{id}",
     };
 
     [Fact]

@@ -77,6 +77,32 @@ public sealed class ReplicaTests(PostgresServer postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UserRemovedOnOneReplica_TheirMachineLeavesPeersOnTheOther()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (one, two) = await StartReplicasAsync(ct);
+        await using var r1 = one;
+        await using var r2 = two;
+        var (tailnet, _) = await r1.FirstAsync(ct);
+        var member = await r1.Store.CreateUserAsync(tailnet.Id, "m@example.com", "M", "member", DateTimeOffset.UtcNow, ct);
+        var (_, memberKey) = await r1.Store.CreateAuthKeyAsync(tailnet.Id, member.Id, new AuthKeyOptions(true, false, false, [], TimeSpan.FromDays(1)), DateTimeOffset.UtcNow, ct);
+        await using var a = await TestNode.JoinAsync(r1, await r1.AuthKeyAsync(ct), "a", ct);
+        await using var m = await TestNode.JoinAsync(r1, memberKey, "m", ct);
+        await a.WaitForAsync(r => r.PeersChanged?.Any(p => p.Id == m.Id) == true, ct);
+
+        using (var remove = await r2.Http.SendAsync(r2.Request(HttpMethod.Delete, $"/api/v2/users/{member.Id}", r2.OwnerApiKey), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, remove.StatusCode);
+        }
+
+        Assert.Equal([m.Id], (await a.WaitForAsync(r => r.PeersRemoved is not null, ct)).PeersRemoved!);
+        while (await m.Client.ReceiveMapAsync(ct) is not null)
+        {
+            // Drain until replica one ends the removed machine's stream.
+        }
+    }
+
+    [Fact]
     public async Task InteractiveLogin_ApprovedOnOtherReplica_AnswersTheWaitingFollowup()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -24,4 +24,28 @@ public abstract partial class ControlStoreContractTests
         Assert.Equal(User.Id, (await Store.FindUserByLoginAsync("ALICE@example.COM", ct))!.Id);
         Assert.Null(await Store.FindUserByLoginAsync("bob@example.com", ct));
     }
+
+    [Fact]
+    public async Task DeleteUser_TakesTheirNodesRoutesAndKeys_LeavesOthers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var bob = await Store.CreateUserAsync(Tailnet.Id, "bob@example.com", "Bob", "member", Now, ct);
+        var mine = await Store.CreateNodeAsync(Node("alice-pc", "nodekey:a"), Now, ct);
+        var first = await Store.CreateNodeAsync(Node("bob-pc", "nodekey:b1") with { UserId = bob.Id }, Now, ct);
+        var second = await Store.CreateNodeAsync(Node("bob-phone", "nodekey:b2") with { UserId = bob.Id }, Now, ct);
+        Assert.True(await Store.SetRoutesAsync(first.Id, new NodeRoutes(["10.0.0.0/24"], ["10.0.0.0/24"]), ct));
+        var (bobKey, _) = await Store.CreateAuthKeyAsync(Tailnet.Id, bob.Id, new AuthKeyOptions(true, false, false, [], TimeSpan.FromDays(1)), Now, ct);
+        var (_, bobApi) = await Store.CreateApiKeyAsync(Tailnet.Id, bob.Id, TimeSpan.FromDays(1), Now, ct);
+        var (aliceKey, _) = await Store.CreateAuthKeyAsync(Tailnet.Id, User.Id, new AuthKeyOptions(true, false, false, [], TimeSpan.FromDays(1)), Now, ct);
+
+        Assert.Equal([first.Id, second.Id], await Store.DeleteUserAsync(bob.Id, ct));
+
+        Assert.Null(await Store.GetUserAsync(bob.Id, ct));
+        Assert.Equal([mine.Id], (await Store.ListNodesAsync(Tailnet.Id, ct)).Select(n => n.Id));
+        Assert.Empty(await Store.ListRoutesAsync(Tailnet.Id, ct));
+        Assert.Null(await Store.GetAuthKeyAsync(bobKey.Id, ct));
+        Assert.NotNull(await Store.GetAuthKeyAsync(aliceKey.Id, ct));
+        Assert.Null(await Store.AuthenticateApiKeyAsync(bobApi, Now, ct));
+        Assert.Null(await Store.DeleteUserAsync(bob.Id, ct));
+    }
 }
