@@ -1,11 +1,20 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
 namespace Weft.Lab.Nat;
 
 /// <summary>
 /// One site of a <see cref="NatLab"/>: a router namespace whose WAN side has a public-looking address in
 /// the internet namespace, and hosts on its LAN (a bridge in the router namespace).
 /// </summary>
-public sealed class NatSite
+public sealed partial class NatSite
 {
+    /// <summary>
+    /// The nftables table <see cref="DropUdpWithAsync"/> adds: separate from the NAT table, so deleting it restores
+    /// the router exactly as it was and never touches miniupnpd's chains.
+    /// </summary>
+    public const string PathBreakTable = "weftlab_pathbreak";
+
     internal NatSite(string name, NatKind kind, LabNamespace router, string wanInterface, string wanAddress, string lanInterface, string lanAddress, IReadOnlyList<NatHost> hosts)
     {
         Name = name;
@@ -47,6 +56,50 @@ public sealed class NatSite
 
     /// <summary>Lists the router's nftables ruleset (e.g. to see miniupnpd's mappings).</summary>
     public async Task<string> ListRulesetAsync() => (await Router.ExecAsync(["nft", "list", "ruleset"]).ConfigureAwait(false)).StandardOutput;
+
+    /// <summary>
+    /// "Kills a direct path" as a failing link would: the router drops every UDP datagram it forwards to or from any of
+    /// <paramref name="addresses"/> (a peer's public address), in both directions and for flows already established.
+    /// Everything else passes, so the relay and STUN hosts stay reachable as long as they are not in the list.
+    /// </summary>
+    public Task DropUdpWithAsync(IReadOnlyList<string> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        ArgumentOutOfRangeException.ThrowIfZero(addresses.Count);
+        var set = string.Join(", ", addresses);
+        // Priority -10 runs before the NAT table's forward chain, whose first rule accepts established flows.
+        return Router.ApplyNftablesAsync($$"""
+            table inet {{PathBreakTable}} {
+                chain forward {
+                    type filter hook forward priority -10; policy accept;
+                    ip saddr { {{set}} } meta l4proto udp counter drop
+                    ip daddr { {{set}} } meta l4proto udp counter drop
+                }
+            }
+            """);
+    }
+
+    /// <summary>Removes what <see cref="DropUdpWithAsync"/> added; a no-op when nothing was added.</summary>
+    public Task RestoreUdpAsync() => Router.TryExecAsync(["nft", "delete", "table", "inet", PathBreakTable]);
+
+    /// <summary>UDP datagrams dropped so far by <see cref="DropUdpWithAsync"/>'s rules (0 when none are loaded).</summary>
+    public async Task<long> DroppedUdpAsync()
+    {
+        var listed = await Router.TryExecAsync(["nft", "list", "table", "inet", PathBreakTable]).ConfigureAwait(false);
+        if (!listed.Succeeded)
+        {
+            return 0;
+        }
+        long total = 0;
+        foreach (Match match in DropCounter().Matches(listed.StandardOutput))
+        {
+            total += long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+        return total;
+    }
+
+    [GeneratedRegex(@"udp counter packets (\d+)")]
+    private static partial Regex DropCounter();
 }
 
 /// <summary>A host on a site's LAN: its namespace, interface and private address.</summary>
