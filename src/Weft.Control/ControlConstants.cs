@@ -27,6 +27,12 @@ internal static class ControlConstants
     /// <summary>A DNS label holds at most 63 octets (RFC 1035); suffixes like "-12" need room.</summary>
     public const int MaxMachineNameLength = 63;
 
+    /// <summary>Longest tailnet name: one DNS label, so a name can always become a MagicDNS label too.</summary>
+    public const int MaxTailnetNameLength = 63;
+
+    /// <summary>Longest DNS name (RFC 1035), the bound of a MagicDNS domain.</summary>
+    public const int MaxDnsNameLength = 253;
+
     /// <summary>Text before the lookup prefix of an auth key secret.</summary>
     public const string AuthKeyTag = "weft-auth-";
 

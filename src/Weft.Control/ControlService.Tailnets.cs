@@ -5,6 +5,19 @@ using Weft.Policy;
 
 namespace Weft.Control;
 
+/// <summary>What <see cref="ControlService.RenameTailnetAsync"/> did.</summary>
+public enum TailnetRename
+{
+    /// <summary>The tailnet has its new name (and domain, when one was given).</summary>
+    Renamed,
+
+    /// <summary>No such tailnet.</summary>
+    NotFound,
+
+    /// <summary>Another tailnet has that name (compared ignoring case).</summary>
+    NameTaken,
+}
+
 /// <summary>
 /// Tailnets and the users in them: which tailnet a new identity belongs to (by its email domain), named
 /// tailnets an admin creates, users added by admins, and each tailnet's default key lifetime.
@@ -112,6 +125,101 @@ public sealed partial class ControlService
 
         await PublishAsync(new Change(ChangeKind.Tailnet, tailnetId), ct).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// Renames a tailnet. Its MagicDNS domain (the suffix of its machines' names) stays as it is unless
+    /// <paramref name="domain"/> is given: renaming must not break names people and scripts use. A new domain
+    /// reaches every connected node at once (its own name, its peers' names and its DNS configuration).
+    /// </summary>
+    /// <exception cref="ArgumentException">The name or domain is not valid; the message is <see cref="TailnetNameProblem"/>'s or <see cref="TailnetDomainProblem"/>'s.</exception>
+    public async Task<TailnetRename> RenameTailnetAsync(long tailnetId, string name, string? domain = null, CancellationToken ct = default)
+    {
+        if (TailnetNameProblem(name) is { } badName)
+        {
+            throw new ArgumentException(badName, nameof(name));
+        }
+
+        if (domain is not null && TailnetDomainProblem(domain) is { } badDomain)
+        {
+            throw new ArgumentException(badDomain, nameof(domain));
+        }
+
+        domain = domain?.TrimEnd('.').ToLowerInvariant();
+        foreach (var t in await Store.ListTailnetsAsync(ct).ConfigureAwait(false))
+        {
+            // Paths name tailnets ignoring case, so two names differing only in case would be ambiguous.
+            if (t.Id != tailnetId && string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return TailnetRename.NameTaken;
+            }
+        }
+
+        try
+        {
+            if (!await Store.RenameTailnetAsync(tailnetId, name, domain, ct).ConfigureAwait(false))
+            {
+                return TailnetRename.NotFound;
+            }
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // Another replica gave the name to another tailnet in the meantime.
+            return TailnetRename.NameTaken;
+        }
+
+        if (_maps.TryGetValue(tailnetId, out var map) && await Store.GetTailnetAsync(tailnetId, ct).ConfigureAwait(false) is { } tailnet)
+        {
+            map.SetTailnet(tailnet);
+        }
+
+        await PublishAsync(new Change(ChangeKind.Tailnet, tailnetId), ct).ConfigureAwait(false);
+        return TailnetRename.Renamed;
+    }
+
+    /// <summary>Why <paramref name="name"/> cannot name a tailnet (1 to 63 letters, digits, '.', '-' or '_', not "-"), or null when it can.</summary>
+    public static string? TailnetNameProblem(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > ControlConstants.MaxTailnetNameLength)
+        {
+            return $"a tailnet name has 1 to {ControlConstants.MaxTailnetNameLength} characters";
+        }
+
+        if (name == "-")
+        {
+            // "-" in an API path means the API key's own tailnet.
+            return "'-' cannot name a tailnet: API paths use it for the key's own tailnet";
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'))
+            {
+                return $"a tailnet name may hold letters, digits, '.', '-' and '_' only, not '{c}'";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Why <paramref name="domain"/> cannot be a MagicDNS domain (a DNS name: labels of 1 to 63 letters, digits or inner dashes), or null when it can.</summary>
+    public static string? TailnetDomainProblem(string? domain)
+    {
+        var name = domain?.TrimEnd('.');
+        if (string.IsNullOrEmpty(name) || name.Length > ControlConstants.MaxDnsNameLength)
+        {
+            return $"a MagicDNS domain has 1 to {ControlConstants.MaxDnsNameLength} characters";
+        }
+
+        foreach (var label in name.Split('.'))
+        {
+            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-' || !label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            {
+                return $"MagicDNS domain '{domain}' is not a DNS name (label '{label}')";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>True with the lower-case domain when <paramref name="email"/> looks like local@domain.tld.</summary>

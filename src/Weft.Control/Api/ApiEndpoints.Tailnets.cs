@@ -17,25 +17,51 @@ internal static partial class ApiEndpoints
     {
         api.MapGet("/tailnet/{tailnet}/settings", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: false, async (key, ct) =>
-            {
-                var t = await svc.Store.GetTailnetAsync(key.TailnetId, ct).ConfigureAwait(false);
-                return Json(new ApiTailnetSettings(t!.KeyExpiryDays), ApiJsonContext.Default.ApiTailnetSettings);
-            }))
+                Json(Settings((await svc.Store.GetTailnetAsync(key.TailnetId, ct).ConfigureAwait(false))!), ApiJsonContext.Default.ApiTailnetSettings)))
             .Returns<ApiTailnetSettings>();
         api.MapPatch("/tailnet/{tailnet}/settings", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
                 var body = await ReadAsync(http, ApiJsonContext.Default.ApiTailnetSettings, ct).ConfigureAwait(false);
-                if (body?.DevicesKeyDurationDays is not { } days || days is < 0 or > ControlConstants.MaxKeyExpiryDays)
+                if (body is null || (body.DevicesKeyDurationDays is null && body.Name is null && body.Domain is null))
                 {
-                    return Problem(400, $"body must be {{\"devicesKeyDurationDays\": 0..{ControlConstants.MaxKeyExpiryDays}}} (0: keys never expire)");
+                    return Problem(400, $"body must set at least one of {{\"devicesKeyDurationDays\": 0..{ControlConstants.MaxKeyExpiryDays}, \"name\": \"...\", \"domain\": \"...\"}}");
                 }
 
-                await svc.SetKeyExpiryDaysAsync(key.TailnetId, days, ct).ConfigureAwait(false);
-                return Json(new ApiTailnetSettings(days), ApiJsonContext.Default.ApiTailnetSettings);
+                if (body.DevicesKeyDurationDays is < 0 or > ControlConstants.MaxKeyExpiryDays)
+                {
+                    return Problem(400, $"devicesKeyDurationDays must be between 0 (keys never expire) and {ControlConstants.MaxKeyExpiryDays}, not {body.DevicesKeyDurationDays}");
+                }
+
+                if (body.Name is not null && ControlService.TailnetNameProblem(body.Name) is { } badName)
+                {
+                    return Problem(400, badName);
+                }
+
+                if (body.Domain is not null && ControlService.TailnetDomainProblem(body.Domain) is { } badDomain)
+                {
+                    return Problem(400, badDomain);
+                }
+
+                if (body.Name is not null || body.Domain is not null)
+                {
+                    var current = (await svc.Store.GetTailnetAsync(key.TailnetId, ct).ConfigureAwait(false))!;
+                    if (await svc.RenameTailnetAsync(key.TailnetId, body.Name ?? current.Name, body.Domain, ct).ConfigureAwait(false) == TailnetRename.NameTaken)
+                    {
+                        return Problem(409, $"another tailnet is named '{body.Name}'");
+                    }
+                }
+
+                if (body.DevicesKeyDurationDays is { } days)
+                {
+                    await svc.SetKeyExpiryDaysAsync(key.TailnetId, days, ct).ConfigureAwait(false);
+                }
+
+                return Json(Settings((await svc.Store.GetTailnetAsync(key.TailnetId, ct).ConfigureAwait(false))!), ApiJsonContext.Default.ApiTailnetSettings);
             }))
             .Returns<ApiTailnetSettings>()
-            .Takes<ApiTailnetSettings>();
+            .Takes<ApiTailnetSettings>()
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapPost("/tailnet/{tailnet}/users", (HttpContext http, string tailnet, ControlService svc) =>
             WithTailnet(http, svc, tailnet, write: true, async (key, ct) =>
             {
@@ -109,6 +135,8 @@ internal static partial class ApiEndpoints
                 ? Problem(403, "this needs an API key of an owner or admin of the server's first tailnet")
                 : await work(ct).ConfigureAwait(false);
         });
+
+    private static ApiTailnetSettings Settings(TailnetRecord t) => new(t.KeyExpiryDays, t.Name, t.Domain);
 
     private static ApiTailnet Tailnet(TailnetRecord t) => new(Id(t.Id), t.Name, t.Domain, t.KeyExpiryDays, t.Created);
 }

@@ -126,8 +126,14 @@ public sealed record ApiSearchPaths([property: JsonPropertyName("searchPaths")] 
 /// <summary>Tailscale-shaped GET/POST dns/preferences.</summary>
 public sealed record ApiDnsPreferences([property: JsonPropertyName("magicDNS")] bool MagicDns);
 
-/// <summary>Tailscale-shaped tailnet settings: the key lifetime, in days, that new logins and renewals get (0: keys never expire).</summary>
-public sealed record ApiTailnetSettings([property: JsonPropertyName("devicesKeyDurationDays")] int? DevicesKeyDurationDays);
+/// <summary>
+/// Tailscale-shaped tailnet settings: the key lifetime, in days, that new logins and renewals get (0: keys never expire),
+/// the tailnet's name and its MagicDNS domain. In a PATCH, fields left out (or null) stay as they are.
+/// </summary>
+public sealed record ApiTailnetSettings(
+    [property: JsonPropertyName("devicesKeyDurationDays")] int? DevicesKeyDurationDays,
+    [property: JsonPropertyName("name"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Name = null,
+    [property: JsonPropertyName("domain"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Domain = null);
 
 /// <summary>Body of POST tailnet/{tailnet}/users: a user an admin adds (role defaults to member).</summary>
 public sealed record ApiNewUser(

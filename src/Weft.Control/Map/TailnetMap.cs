@@ -451,16 +451,42 @@ internal sealed class TailnetMap : IDisposable
         }
     }
 
-    /// <summary>The tailnet's settings changed (domain, DNS).</summary>
+    /// <summary>
+    /// The tailnet's settings changed (name, domain, key lifetime). A new MagicDNS domain changes every node's
+    /// name, so each session gets itself, its peers and its DNS configuration again.
+    /// </summary>
     public void SetTailnet(TailnetRecord tailnet)
     {
         lock (_gate)
         {
+            var domainChanged = !string.Equals(_tailnet.Domain, tailnet.Domain, StringComparison.Ordinal);
             _tailnet = tailnet;
             foreach (var e in _nodes.Values)
             {
                 // Names are qualified with the tailnet's domain.
                 e.WireCache = null;
+            }
+
+            if (!domainChanged)
+            {
+                return;
+            }
+
+            var dns = Dns();
+            foreach (var (id, session) in _sessions)
+            {
+                if (!_nodes.TryGetValue(id, out var e))
+                {
+                    continue;
+                }
+
+                var peers = new List<Node>(e.Visible.Count);
+                foreach (var peer in e.Visible)
+                {
+                    peers.Add(Wire(_nodes[peer]));
+                }
+
+                SendLocked(session, new MapResponse { Self = Wire(e), PeersChanged = peers.Count > 0 ? peers : null, Dns = dns });
             }
         }
     }

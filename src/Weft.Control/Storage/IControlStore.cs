@@ -111,6 +111,12 @@ public interface IControlStore : IAsyncDisposable
     /// <summary>Sets the key lifetime, in days, that new logins and key renewals of a tailnet get (0: no expiry); false if the tailnet does not exist.</summary>
     Task<bool> SetTailnetKeyExpiryAsync(long tailnetId, int days, CancellationToken ct = default);
 
+    /// <summary>
+    /// Renames a tailnet and, when <paramref name="domain"/> is given, changes its MagicDNS domain; false if it does not exist.
+    /// A name another tailnet has throws the database's unique-constraint error.
+    /// </summary>
+    Task<bool> RenameTailnetAsync(long tailnetId, string name, string? domain, CancellationToken ct = default);
+
     /// <summary>The oldest user with this login (compared ignoring case) in any tailnet, or null.</summary>
     Task<UserRecord?> FindUserByLoginAsync(string login, CancellationToken ct = default);
 

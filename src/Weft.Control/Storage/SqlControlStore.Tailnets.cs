@@ -42,6 +42,11 @@ public abstract partial class SqlControlStore
     public Task<bool> SetTailnetKeyExpiryAsync(long tailnetId, int days, CancellationToken ct = default) =>
         WriteAsync(async (c, tx) => await ExecAsync(c, tx, "UPDATE tailnets SET key_expiry_days = @d WHERE id = @id", ct, ("d", days), ("id", tailnetId)).ConfigureAwait(false) == 1, ct);
 
+    public Task<bool> RenameTailnetAsync(long tailnetId, string name, string? domain, CancellationToken ct = default) =>
+        WriteAsync(async (c, tx) => await (domain is null
+            ? ExecAsync(c, tx, "UPDATE tailnets SET name = @n WHERE id = @id", ct, ("n", name), ("id", tailnetId))
+            : ExecAsync(c, tx, "UPDATE tailnets SET name = @n, domain = @d WHERE id = @id", ct, ("n", name), ("d", domain), ("id", tailnetId))).ConfigureAwait(false) == 1, ct);
+
     public async Task<UserRecord?> FindUserByLoginAsync(string login, CancellationToken ct = default) =>
         (await QueryAsync($"SELECT {UserColumns} FROM users WHERE lower(login) = lower(@l) ORDER BY id LIMIT 1", ReadUser, ct, ("l", login)).ConfigureAwait(false)).FirstOrDefault();
 

@@ -5,7 +5,7 @@ using Weft.Control.Api;
 namespace Weft;
 
 /// <summary>
-/// `weft control tailnet get|set --key-expiry-days N|list|create NAME`: the tailnet's settings, and for server
+/// `weft control tailnet get|set --key-expiry-days N|rename NAME [--domain D]|list|create NAME`: the tailnet's settings, and for server
 /// admins (owners and admins of the first tailnet) the server's tailnets.
 /// </summary>
 internal static class ControlTailnetCommand
@@ -40,11 +40,27 @@ internal static class ControlTailnetCommand
             Console.WriteLine($"tailnet {t.Name} (id {t.Id}, MagicDNS domain {t.Domain})");
         }));
 
-        return ControlAdmin.Group("tailnet", "Tailnet settings and, for server admins, tailnets (needs an API key)", get, set, list, create);
+        var newName = new Argument<string>("name") { Description = "The new name: 1 to 63 letters, digits, '.', '-' or '_'" };
+        var domain = new Option<string?>("--domain") { Description = "Also change the MagicDNS domain (machines' names end in it); kept as it is by default" };
+        var rename = new Command("rename", "Rename the tailnet; its MagicDNS domain stays unless --domain is given") { newName, domain };
+        rename.SetAction((parse, ct) => ControlAdmin.RunAsync(parse, ct, async (api, c) =>
+        {
+            var settings = await api.SetTailnetSettingsAsync(new ApiTailnetSettings(null, parse.GetValue(newName), parse.GetValue(domain)), c).ConfigureAwait(false);
+            Console.WriteLine($"tailnet is now {settings.Name} (MagicDNS domain {settings.Domain})");
+        }));
+
+        return ControlAdmin.Group("tailnet", "Tailnet settings and, for server admins, tailnets (needs an API key)", get, set, rename, list, create);
     }
 
-    private static void Print(ApiTailnetSettings settings) =>
+    private static void Print(ApiTailnetSettings settings)
+    {
+        if (settings.Name is not null)
+        {
+            Console.WriteLine($"tailnet {settings.Name}, MagicDNS domain {settings.Domain}");
+        }
+
         Console.WriteLine(settings.DevicesKeyDurationDays is 0 or null
             ? "node keys never expire"
             : $"node keys expire after {settings.DevicesKeyDurationDays} days");
+    }
 }

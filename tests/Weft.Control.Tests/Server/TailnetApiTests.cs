@@ -55,6 +55,62 @@ public sealed class TailnetApiTests
     }
 
     [Fact]
+    public async Task Rename_KeepsTheDomain_ValidatesTheName_AndRefusesATakenOne()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var s = await TestControlServer.StartAsync(ct);
+        var (tailnet, _) = await s.FirstAsync(ct);
+        var member = await KeyOfAsync(s, tailnet.Id, "m@example.com", "member", ct);
+        await s.Store.CreateTailnetAsync("Taken", "taken.weft.internal", DateTimeOffset.UtcNow, ct);
+
+        var (status, body) = await SendAsync(s, HttpMethod.Patch, "/api/v2/tailnet/-/settings", s.OwnerApiKey, """{"name":"home-lab.2"}""", ct);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("home-lab.2", body.GetProperty("name").GetString());
+        Assert.Equal(tailnet.Domain, body.GetProperty("domain").GetString());
+        Assert.Equal(tailnet.KeyExpiryDays, body.GetProperty("devicesKeyDurationDays").GetInt32());
+        Assert.Equal(("home-lab.2", tailnet.Domain), await s.Store.GetTailnetAsync(tailnet.Id, ct) is { } t ? (t.Name, t.Domain) : default);
+
+        // Paths name the tailnet by its new name now, and no longer by the old one.
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(s, HttpMethod.Get, "/api/v2/tailnet/home-lab.2/settings", member, null, ct)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(s, HttpMethod.Get, $"/api/v2/tailnet/{tailnet.Name}/settings", member, null, ct)).Status);
+
+        foreach (var bad in (string[])["", "-", "has space", "slash/name", new string('a', 64)])
+        {
+            var (badStatus, problem) = await SendAsync(s, HttpMethod.Patch, "/api/v2/tailnet/-/settings", s.OwnerApiKey, JsonSerializer.Serialize(new { name = bad }), ct);
+            Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+            Assert.Contains("tailnet", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(s, HttpMethod.Patch, "/api/v2/tailnet/-/settings", s.OwnerApiKey, """{"name":"x"}""", ct)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(s, HttpMethod.Patch, "/api/v2/tailnet/-/settings", s.OwnerApiKey, JsonSerializer.Serialize(new { name = new string('a', 63) }), ct)).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(s, HttpMethod.Patch, "/api/v2/tailnet/-/settings", s.OwnerApiKey, """{"name":"taken"}""", ct)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(s, HttpMethod.Patch, "/api/v2/tailnet/-/settings", member, """{"name":"mine"}""", ct)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(s, HttpMethod.Patch, "/api/v2/tailnet/-/settings", s.OwnerApiKey, "{}", ct)).Status);
+        Assert.Equal(new string('a', 63), (await s.Store.GetTailnetAsync(tailnet.Id, ct))!.Name);
+    }
+
+    [Fact]
+    public async Task Rename_WithDomain_GivesConnectedNodesTheirNewNamesAndDns()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var s = await TestControlServer.StartAsync(ct);
+        var key = await s.AuthKeyAsync(ct);
+        await using var a = await TestNode.JoinAsync(s, key, "a", ct);
+        await using var b = await TestNode.JoinAsync(s, key, "b", ct);
+        await a.WaitForAsync(m => m.PeersChanged?.Any(p => p.Id == b.Id) == true, ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(s, HttpMethod.Patch, "/api/v2/tailnet/-/settings", s.OwnerApiKey, """{"domain":"bad_domain..x"}""", ct)).Status);
+        var (status, body) = await SendAsync(s, HttpMethod.Patch, "/api/v2/tailnet/-/settings", s.OwnerApiKey, """{"name":"home","domain":"Home.Example."}""", ct);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("home.example", body.GetProperty("domain").GetString());
+
+        var delta = await a.WaitForAsync(m => m.Dns is not null, ct);
+        Assert.Equal("home.example", delta.Dns!.Domain);
+        Assert.EndsWith(".home.example", delta.Self!.Fqdn, StringComparison.Ordinal);
+        Assert.EndsWith(".home.example", delta.PeersChanged!.Single(p => p.Id == b.Id).Fqdn, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReauthWithAuthKey_NodeWithExpiryDisabled_StaysWithoutExpiry()
     {
         var ct = TestContext.Current.CancellationToken;

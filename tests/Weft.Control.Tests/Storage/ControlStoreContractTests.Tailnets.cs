@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Weft.Control.Storage;
 
 namespace Weft.Control.Tests.Storage;
@@ -47,5 +48,19 @@ public abstract partial class ControlStoreContractTests
         Assert.NotNull(await Store.GetAuthKeyAsync(aliceKey.Id, ct));
         Assert.Null(await Store.AuthenticateApiKeyAsync(bobApi, Now, ct));
         Assert.Null(await Store.DeleteUserAsync(bob.Id, ct));
+    }
+
+    [Fact]
+    public async Task RenameTailnet_ChangesNameAndOnlyAGivenDomain_RefusesATakenName()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var other = await Store.CreateTailnetAsync("other", "other.weft.internal", Now, ct);
+        Assert.True(await Store.RenameTailnetAsync(Tailnet.Id, "renamed", null, ct));
+        Assert.Equal(("renamed", Tailnet.Domain), (await (await OpenStoreAsync(ct)).GetTailnetAsync(Tailnet.Id, ct)) is { } t ? (t.Name, t.Domain) : default);
+        Assert.True(await Store.RenameTailnetAsync(Tailnet.Id, "renamed", "new.example", ct));
+        Assert.Equal("new.example", (await Store.GetTailnetAsync(Tailnet.Id, ct))!.Domain);
+        await Assert.ThrowsAnyAsync<DbException>(() => Store.RenameTailnetAsync(Tailnet.Id, "other", null, ct));
+        Assert.Equal("other", (await Store.GetTailnetAsync(other.Id, ct))!.Name);
+        Assert.False(await Store.RenameTailnetAsync(other.Id + 1000, "x", null, ct));
     }
 }
