@@ -1,0 +1,64 @@
+using System.Globalization;
+using Weft.Lab;
+using Weft.Lab.Nat;
+
+namespace Weft.NatBench;
+
+/// <summary>One iperf3 run through the tunnel: the path it took, what arrived, and the control process's CPU meanwhile.</summary>
+internal sealed record ThroughputResult(string Path, double MegabitsPerSecond, long Bytes, double ControlCpuSeconds)
+{
+    /// <summary>Control CPU seconds per gigabit carried (meaningful when the relay embedded in control carried it).</summary>
+    public double CpuSecondsPerGigabit => Bytes == 0 ? double.NaN : ControlCpuSeconds / (Bytes * 8 / 1e9);
+}
+
+/// <summary>
+/// Relay versus direct in one run: an easy/easy pair, a tailnet with only the relay embedded in `weft control` (so
+/// every relayed byte crosses that process), iperf3 TCP through the tunnel once on the direct path and once with the
+/// direct path cut at a router, reading the control process's CPU time around each run.
+/// </summary>
+internal static class ThroughputBench
+{
+    public static async Task<IReadOnlyList<ThroughputResult>> RunAsync(int seconds, Action<string> log)
+    {
+        await using var lab = await NetworkLab.CreateAsync(log).ConfigureAwait(false);
+        var nat = await NatLab.CreateAsync(lab).ConfigureAwait(false);
+        await using var tailnet = await NatTailnet.StartAsync(nat, secondRelay: false).ConfigureAwait(false);
+        var siteA = await nat.AddSiteAsync("ta", NatKind.Easy).ConfigureAwait(false);
+        var siteB = await nat.AddSiteAsync("tb", NatKind.Easy).ConfigureAwait(false);
+        var a = await tailnet.AddNodeAsync("a", siteA).ConfigureAwait(false);
+        var b = await tailnet.AddNodeAsync("b", siteB).ConfigureAwait(false);
+        await using var server = await Iperf3.StartServerAsync(b.Host.Namespace).ConfigureAwait(false);
+        var target = await b.IPv4Async().ConfigureAwait(false);
+        var results = new List<ThroughputResult>();
+
+        await using (await NatTailnet.StartPingStreamAsync(a, b).ConfigureAwait(false))
+        {
+            if (!await PairBench.WaitForBothAsync(a, b, PathKind.Direct, PairBench.StepGuard).ConfigureAwait(false))
+            {
+                throw new LabException($"no direct path for the throughput pair: {await PairBench.PathAsync(a, b).ConfigureAwait(false)}");
+            }
+        }
+        results.Add(await MeasureAsync(tailnet, a, b, target, seconds).ConfigureAwait(false));
+
+        await tailnet.BreakDirectPathAsync(a, b).ConfigureAwait(false);
+        await using (await NatTailnet.StartPingStreamAsync(a, b).ConfigureAwait(false))
+        {
+            if (!await PairBench.WaitForBothAsync(a, b, PathKind.Relay, PairBench.StepGuard).ConfigureAwait(false))
+            {
+                throw new LabException($"the throughput pair did not move to the relay: {await PairBench.PathAsync(a, b).ConfigureAwait(false)}");
+            }
+        }
+        results.Add(await MeasureAsync(tailnet, a, b, target, seconds).ConfigureAwait(false));
+        return results;
+    }
+
+    private static async Task<ThroughputResult> MeasureAsync(NatTailnet tailnet, NatNode a, NatNode b, string target, int seconds)
+    {
+        var before = ProcessCpu.Seconds(tailnet.Control.Process.Id);
+        var run = await Iperf3.RunClientAsync(a.Host.Namespace, target, ["-t", seconds.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+        var cpu = ProcessCpu.Seconds(tailnet.Control.Process.Id) - before;
+        // The path during the run, read right after it (iperf3 kept the peer active throughout).
+        var path = await PairBench.PathAsync(a, b).ConfigureAwait(false);
+        return new ThroughputResult(path, run.ReceivedBitsPerSecond / 1e6, run.ReceivedBytes, cpu);
+    }
+}
