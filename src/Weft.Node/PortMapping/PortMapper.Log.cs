@@ -28,6 +28,12 @@ public sealed partial class PortMapper
         [LoggerMessage(Level = LogLevel.Information, Message = "Port mapping: the gateway restarted (epoch {Previous} -> {Current}); mapping re-created")]
         public static partial void GatewayRestarted(ILogger logger, uint previous, uint current);
 
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Port mapping: UPnP gave no mapping ({Reason})")]
+        public static partial void UpnpFailed(ILogger logger, string reason);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Port mapping: UPnP error {Code}; trying external port {Port} with lease {LeaseSeconds} s")]
+        public static partial void UpnpRetry(ILogger logger, int code, ushort port, uint leaseSeconds);
+
         [LoggerMessage(Level = LogLevel.Debug, Message = "Port mapping: deleting {External} failed ({Reason})")]
         public static partial void DeleteFailed(ILogger logger, IPEndPoint external, string reason);
     }

@@ -6,14 +6,17 @@ using Microsoft.Extensions.Logging;
 namespace Weft.Node.PortMapping;
 
 /// <summary>
-/// Asks the LAN gateway to forward a public UDP port to ours, through PCP (RFC 6887) or, failing that,
-/// NAT-PMP (RFC 6886); keeps the mapping alive by renewing it at half its lifetime and deletes it on
+/// Asks the LAN gateway to forward a public UDP port to ours, through PCP (RFC 6887), NAT-PMP (RFC 6886) or
+/// UPnP IGD, in that order; keeps the mapping alive by renewing it at half its lifetime and deletes it on
 /// dispose. Answers from other sources than the gateway, with a wrong PCP nonce or malformed are ignored
 /// and counted, never thrown.
 /// </summary>
 public sealed partial class PortMapper : IAsyncDisposable
 {
     private const int MaxDatagram = 1100;
+
+    // The order protocols are asked in: PCP is the most capable, UPnP the most costly (discovery, HTTP, XML).
+    private static readonly PortMappingProtocol[] Order = [PortMappingProtocol.Pcp, PortMappingProtocol.NatPmp, PortMappingProtocol.Upnp];
 
     private readonly PortMapperOptions _options;
     private readonly TimeProvider _time;
@@ -26,8 +29,11 @@ public sealed partial class PortMapper : IAsyncDisposable
     // RFC 6887 §11.1: renewals and the delete must carry the nonce the mapping was created with.
     private readonly byte[] _mappingNonce = RandomNumberGenerator.GetBytes(PortMappingCodec.PcpNonceLength);
     private Socket? _socket;
+    private readonly UpnpClient? _upnp;
     private ITimer? _renewal;
     private PortMappingLease? _current;
+    // The gateway's UPnP service once discovered (a rediscovery replaces it); guarded by _gate.
+    private UpnpService? _upnpService;
     private bool _disposed;
 
     /// <summary>Creates a mapper for <see cref="PortMapperOptions.InternalPort"/>; nothing is sent until <see cref="ProbeAsync"/> or <see cref="MapAsync"/>.</summary>
@@ -39,6 +45,10 @@ public sealed partial class PortMapper : IAsyncDisposable
         _time = time;
         _logger = logger;
         _server = new IPEndPoint(options.Gateway, options.GatewayPort);
+        if (options.Protocols.HasFlag(PortMappingServices.Upnp))
+        {
+            _upnp = new UpnpClient(options, time, logger, Counters);
+        }
     }
 
     /// <summary>Raised when the mapping appears, changes (renewal gave another port) or is lost.</summary>
@@ -59,27 +69,44 @@ public sealed partial class PortMapper : IAsyncDisposable
     /// <summary>What was sent and ignored.</summary>
     public PortMapperCounters Counters { get; } = new();
 
-    /// <summary>Which protocols the gateway answers. The PCP probe is a MAP with lifetime 0, which creates nothing.</summary>
+    /// <summary>
+    /// Which of the enabled protocols the gateway answers. The PCP probe is a MAP with lifetime 0, which creates
+    /// nothing; the UPnP probe discovers the gateway's port mapping service and maps nothing.
+    /// </summary>
     public async Task<PortMappingServices> ProbeAsync(CancellationToken cancellationToken)
     {
         var services = PortMappingServices.None;
-        var request = new byte[PortMappingCodec.NatPmpMapRequestLength];
-        var length = PortMappingCodec.WriteNatPmpExternalAddressRequest(request);
-        if (await ExchangeAsync(request.AsMemory(0, length), PortMappingProtocol.NatPmp, PortMappingCodec.NatPmpOpExternalAddress, default, cancellationToken).ConfigureAwait(false) is not null)
+        // SSDP discovery mostly waits; it runs beside the NAT-PMP/PCP exchanges on its own socket.
+        var upnp = _upnp is null ? Task.FromResult<UpnpService?>(null) : DiscoverUpnpAsync(cancellationToken);
+        try
         {
-            services |= PortMappingServices.NatPmp;
+            var request = new byte[PortMappingCodec.NatPmpMapRequestLength];
+            var length = PortMappingCodec.WriteNatPmpExternalAddressRequest(request);
+            if (IsEnabled(PortMappingServices.NatPmp)
+                && await ExchangeAsync(request.AsMemory(0, length), PortMappingProtocol.NatPmp, PortMappingCodec.NatPmpOpExternalAddress, default, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                services |= PortMappingServices.NatPmp;
+            }
+            if (IsEnabled(PortMappingServices.Pcp) && _options.ClientAddress is not null
+                && await PcpAsync(RandomNumberGenerator.GetBytes(PortMappingCodec.PcpNonceLength), 0, 0, null, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                services |= PortMappingServices.Pcp;
+            }
         }
-        if (_options.ClientAddress is not null
-            && await PcpAsync(RandomNumberGenerator.GetBytes(PortMappingCodec.PcpNonceLength), 0, 0, null, cancellationToken).ConfigureAwait(false) is not null)
+        finally
         {
-            services |= PortMappingServices.Pcp;
+            if (await upnp.ConfigureAwait(false) is not null)
+            {
+                services |= PortMappingServices.Upnp;
+            }
         }
         return services;
     }
 
     /// <summary>
     /// Gets a mapping for our UDP port (PCP first when <see cref="PortMapperOptions.ClientAddress"/> is set,
-    /// then NAT-PMP) and schedules its renewal; null when the gateway maps nothing.
+    /// then NAT-PMP, then UPnP IGD; only those in <see cref="PortMapperOptions.Protocols"/>) and schedules its
+    /// renewal; null when the gateway maps nothing. The lease says which protocol granted it.
     /// </summary>
     public async Task<PortMappingLease?> MapAsync(CancellationToken cancellationToken)
     {
@@ -111,21 +138,67 @@ public sealed partial class PortMapper : IAsyncDisposable
         await _disposing.CancelAsync().ConfigureAwait(false);
         if (lease is not null)
         {
-            using var guard = new CancellationTokenSource(_options.InitialTimeout * (1 << _options.Attempts), _time);
+            var patience = lease.Protocol == PortMappingProtocol.Upnp ? _options.UpnpRequestTimeout : _options.InitialTimeout * (1 << _options.Attempts);
+            using var guard = new CancellationTokenSource(patience, _time);
             try
             {
                 await DeleteAsync(lease, guard.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            catch (Exception e) when (e is SocketException or OperationCanceledException or UpnpException or HttpRequestException or IOException)
             {
                 Log.DeleteFailed(_logger, lease.External, e.Message);
             }
         }
+        _upnp?.Dispose();
         _socket?.Dispose();
         _disposing.Dispose();
     }
 
+    private bool IsEnabled(PortMappingServices protocol) => (_options.Protocols & protocol) != 0;
+
+    /// <summary>
+    /// Asks for a mapping: a renewal first through the protocol that granted <paramref name="previous"/> (so it refreshes
+    /// that mapping instead of adding another), then PCP, NAT-PMP and UPnP in order. UPnP discovery, mostly waiting,
+    /// starts at once beside the others and is dropped when one of them maps.
+    /// </summary>
     private async Task<PortMappingLease?> RequestAsync(PortMappingLease? previous, CancellationToken cancellationToken)
+    {
+        if (previous is not null && await RequestAsync(previous.Protocol, previous, null, cancellationToken).ConfigureAwait(false) is { } renewed)
+        {
+            return renewed;
+        }
+        using var stopDiscovery = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var discovery = _upnp is null || previous?.Protocol == PortMappingProtocol.Upnp
+            ? Task.FromResult<UpnpService?>(null)
+            : DiscoverUpnpAsync(stopDiscovery.Token);
+        try
+        {
+            foreach (var protocol in Order)
+            {
+                if (protocol != previous?.Protocol
+                    && await RequestAsync(protocol, previous, discovery, cancellationToken).ConfigureAwait(false) is { } lease)
+                {
+                    return lease;
+                }
+            }
+            return null;
+        }
+        finally
+        {
+            await stopDiscovery.CancelAsync().ConfigureAwait(false);
+            await discovery.ConfigureAwait(false);
+        }
+    }
+
+    private Task<PortMappingLease?> RequestAsync(PortMappingProtocol protocol, PortMappingLease? previous, Task<UpnpService?>? discovery, CancellationToken cancellationToken) => protocol switch
+    {
+        PortMappingProtocol.Pcp when IsEnabled(PortMappingServices.Pcp) && _options.ClientAddress is not null => RequestPcpAsync(previous, cancellationToken),
+        PortMappingProtocol.NatPmp when IsEnabled(PortMappingServices.NatPmp) => RequestNatPmpAsync(previous, cancellationToken),
+        PortMappingProtocol.Upnp when _upnp is not null => RequestUpnpAsync(previous, discovery, cancellationToken),
+        _ => Task.FromResult<PortMappingLease?>(null),
+    };
+
+    private async Task<PortMappingLease?> RequestPcpAsync(PortMappingLease? previous, CancellationToken cancellationToken)
     {
         var suggested = previous?.External;
         if (_options.ClientAddress is not null
@@ -137,6 +210,12 @@ public sealed partial class PortMapper : IAsyncDisposable
             }
             Log.Refused(_logger, PortMappingProtocol.Pcp, pcp.ResultCode);
         }
+        return null;
+    }
+
+    private async Task<PortMappingLease?> RequestNatPmpAsync(PortMappingLease? previous, CancellationToken cancellationToken)
+    {
+        var suggested = previous?.External;
         var buffer = new byte[PortMappingCodec.NatPmpMapRequestLength];
         var length = PortMappingCodec.WriteNatPmpExternalAddressRequest(buffer);
         var address = await ExchangeAsync(buffer.AsMemory(0, length), PortMappingProtocol.NatPmp, PortMappingCodec.NatPmpOpExternalAddress, default, cancellationToken).ConfigureAwait(false);
@@ -169,6 +248,14 @@ public sealed partial class PortMapper : IAsyncDisposable
 
     private async Task DeleteAsync(PortMappingLease lease, CancellationToken cancellationToken)
     {
+        if (lease.Protocol == PortMappingProtocol.Upnp)
+        {
+            if (_upnp is not null && UpnpServiceFound is { } service)
+            {
+                await _upnp.DeletePortMappingAsync(service, (ushort)lease.External.Port, cancellationToken).ConfigureAwait(false);
+            }
+            return;
+        }
         if (lease.Protocol == PortMappingProtocol.Pcp)
         {
             await PcpAsync(_mappingNonce, 0, (ushort)lease.External.Port, lease.External.Address, cancellationToken).ConfigureAwait(false);

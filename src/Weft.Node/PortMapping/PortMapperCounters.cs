@@ -10,8 +10,12 @@ public sealed class PortMapperCounters
     internal long _unexpected;
     internal long _renewals;
     internal long _renewalFailures;
+    internal long _upnpRequests;
+    internal long _upnpMalformed;
+    internal long _upnpFaults;
+    internal long _upnpRefused;
 
-    /// <summary>Request datagrams sent, retransmissions included.</summary>
+    /// <summary>NAT-PMP/PCP request datagrams sent, retransmissions included.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
     /// <summary>Datagrams from anyone but the gateway's port mapping port, ignored.</summary>
@@ -31,4 +35,16 @@ public sealed class PortMapperCounters
 
     /// <summary>Renewals that got no usable answer.</summary>
     public long RenewalFailures => Interlocked.Read(ref _renewalFailures);
+
+    /// <summary>UPnP traffic sent: SSDP search datagrams (retransmissions included) and HTTP requests.</summary>
+    public long UpnpRequests => Interlocked.Read(ref _upnpRequests);
+
+    /// <summary>SSDP answers and HTTP bodies that did not parse, were too large or lacked what the protocol requires.</summary>
+    public long UpnpMalformed => Interlocked.Read(ref _upnpMalformed);
+
+    /// <summary>SOAP faults the gateway answered (e.g. 718 ConflictInEntry).</summary>
+    public long UpnpFaults => Interlocked.Read(ref _upnpFaults);
+
+    /// <summary>SSDP answers pointing somewhere we do not go (not a LAN address, or not the answering device), ignored.</summary>
+    public long UpnpRefused => Interlocked.Read(ref _upnpRefused);
 }

@@ -8,4 +8,7 @@ public enum PortMappingProtocol
 
     /// <summary>PCP (RFC 6887), version 2 on UDP port 5351, MAP opcode.</summary>
     Pcp,
+
+    /// <summary>UPnP Internet Gateway Device: SSDP discovery, then SOAP AddPortMapping on the WAN*Connection service.</summary>
+    Upnp,
 }

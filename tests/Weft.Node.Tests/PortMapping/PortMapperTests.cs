@@ -159,6 +159,8 @@ public sealed class PortMapperTests
             GatewayPort = gateway.EndPoint.Port,
             InternalPort = NodePort,
             ClientAddress = clientAddress,
+            // UPnP has its own tests (UpnpPortMapperTests); here it would search the host's real LAN.
+            Protocols = PortMappingServices.Pcp | PortMappingServices.NatPmp,
             InitialTimeout = TimeSpan.FromMilliseconds(50),
         },
         time,
