@@ -5,6 +5,7 @@ using Weft.Core.Keys;
 using Weft.Node.ControlLoop;
 using Weft.Node.Engine;
 using Weft.Node.LocalApi;
+using Weft.Node.Paths;
 using Weft.Node.State;
 using Weft.WireGuard;
 
@@ -90,9 +91,11 @@ public sealed partial class Daemon : ILocalBackend
     private PeerStatus ToStatus(Node node, Netmap netmap, EngineHost? engine)
     {
         Peer? peer = null;
+        PeerPath? path = null;
         if (engine is not null && NodePublic.TryParse(node.NodeKey, out var key))
         {
             peer = engine.Device.FindPeer(key.Key);
+            path = engine.Paths.PeerPath(key);
         }
         var lastHandshake = peer?.LastHandshake;
         var active = lastHandshake is { } at && _time.GetUtcNow() - at < ActiveWindow;
@@ -113,7 +116,10 @@ public sealed partial class Daemon : ILocalBackend
             Os = node.HostInfo.OS,
             Online = node.Online,
             Active = active,
-            Path = active && peer is not null && !peer.Endpoint.IsEmpty ? $"direct {peer.Endpoint.ToIPEndPoint()}" : "",
+            // A peer with a disco key goes where MagicBind chose; one without, to its WireGuard endpoint.
+            Path = !active || peer is null ? ""
+                : path is not null ? path.ToString()
+                : peer.Endpoint.IsEmpty ? "" : $"direct {peer.Endpoint.ToIPEndPoint()}",
             LastHandshake = lastHandshake,
             RxBytes = peer?.RxBytes ?? 0,
             TxBytes = peer?.TxBytes ?? 0,

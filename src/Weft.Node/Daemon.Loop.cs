@@ -38,6 +38,7 @@ public sealed partial class Daemon
         };
         var run = new LoopRun(this, profile.Id, server, CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token));
         var loop = new ControlLoop.ControlLoop(options, run, _http, _time, _loggers.CreateLogger<ControlLoop.ControlLoop>());
+        run.Loop = loop;
         lock (_lock)
         {
             _loop = run;
@@ -82,6 +83,11 @@ public sealed partial class Daemon
         public CancellationTokenSource Stop { get; } = stop;
 
         public Task? Task { get; set; }
+
+        /// <summary>The loop itself, for nudges (report endpoints now).</summary>
+        public ControlLoop.ControlLoop? Loop { get; set; }
+
+        public string? DiscoKey => new DiscoPublic(daemon._discoKey.PublicKey()).ToString();
 
         public HostInfo HostInfo => daemon.CurrentHostInfo();
 
@@ -148,6 +154,8 @@ public sealed partial class Daemon
             }
             // A rotated key takes effect at once; peers learn the new public key from their next map delta.
             engine?.Device.SetPrivateKey(nodeKey.Key);
+            engine?.Paths.SetNodeKey(new NodePublic(nodeKey.PublicKey()));
+            engine?.Relays.SetNodeKey(nodeKey);
         }
 
         public void RegistrationRefused(string error)
@@ -198,7 +206,7 @@ public sealed partial class Daemon
         {
             prefs = CurrentProfile(_state)?.Prefs;
         }
-        return HostInfoFor(prefs);
+        return HostInfoFor(prefs) with { NetInfo = CurrentNetInfo() };
     }
 
     /// <summary>The host info sent with registration and map requests for <paramref name="prefs"/>, tags to request included.</summary>
@@ -209,16 +217,6 @@ public sealed partial class Daemon
         ClientVersion = DaemonVersion,
         RequestTags = prefs?.AdvertiseTags ?? [],
     };
-
-    private IReadOnlyList<string> CurrentEndpoints()
-    {
-        EngineHost? engine;
-        lock (_lock)
-        {
-            engine = _engine;
-        }
-        return engine is null ? [] : Os.LocalEndpoints.Gather(engine.Device.ListenPort, _options.TunName);
-    }
 
     /// <summary>The daemon's version as clients report it ("0.1.0").</summary>
     internal static string DaemonVersion { get; } =

@@ -76,6 +76,8 @@ public sealed partial class Daemon
         {
             return;
         }
+        // Paths first: the configurator pins a peer to its synthetic endpoint only once the bind knows the peer.
+        ApplyPathsLocked(engine, netmap, changes);
         if ((changes & NetmapChanges.Peers) != 0)
         {
             engine.Configurator.Apply(netmap.Peers.Values);

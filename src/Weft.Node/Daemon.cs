@@ -268,8 +268,16 @@ public sealed partial class Daemon : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the data plane on --port, or with --port 0 on the port the last run used when it is still free.</summary>
+    /// <summary>Starts the data plane and its path upkeep (netcheck, port mapping).</summary>
     private async Task<EngineHost> StartEngineAsync(ProfileState? profile, CancellationToken ct)
+    {
+        var engine = await StartEngineOnPortAsync(profile, ct).ConfigureAwait(false);
+        StartPathUpkeep(engine);
+        return engine;
+    }
+
+    /// <summary>Starts the data plane on --port, or with --port 0 on the port the last run used when it is still free.</summary>
+    private async Task<EngineHost> StartEngineOnPortAsync(ProfileState? profile, CancellationToken ct)
     {
         ushort? remembered;
         lock (_lock)
@@ -280,14 +288,14 @@ public sealed partial class Daemon : IAsyncDisposable
         {
             try
             {
-                return await EngineHost.StartAsync(_options.TunName, last, NodeKeyOf(profile), Filter, _time, _loggers, ct).ConfigureAwait(false);
+                return await EngineHost.StartAsync(_options.TunName, last, NodeKeyOf(profile), _discoKey, Filter, _time, _loggers, ct).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
                 LogPortTaken(_logger, last, ex.Message);
             }
         }
-        var engine = await EngineHost.StartAsync(_options.TunName, _options.Port, NodeKeyOf(profile), Filter, _time, _loggers, ct).ConfigureAwait(false);
+        var engine = await EngineHost.StartAsync(_options.TunName, _options.Port, NodeKeyOf(profile), _discoKey, Filter, _time, _loggers, ct).ConfigureAwait(false);
         if (_options.Port == 0)
         {
             lock (_lock)

@@ -55,6 +55,27 @@ public sealed partial class ControlLoop
         _backoff = new Backoff(options.BackoffInitial, options.BackoffMaximum);
     }
 
+    private readonly SemaphoreSlim _reportSoon = new(0, 1);
+
+    /// <summary>
+    /// Asks the loop to compare endpoints and net info with what it last reported now, instead of at the next
+    /// recheck (the daemon calls it after a netcheck or a port mapping change).
+    /// </summary>
+    public void ReportSoon()
+    {
+        try
+        {
+            if (_reportSoon.CurrentCount == 0)
+            {
+                _reportSoon.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already asked: one pending report covers both.
+        }
+    }
+
     /// <summary>Map messages that arrived since the start.</summary>
     public long MapMessages => Interlocked.Read(ref _mapMessages);
 
@@ -118,11 +139,13 @@ public sealed partial class ControlLoop
         }
 
         var endpoints = _host.Endpoints;
+        var hostInfo = _host.HostInfo;
         await client.SendMapRequestAsync(new MapRequest
         {
             NodeKey = NodePublicText,
+            DiscoKey = _host.DiscoKey,
             Endpoints = endpoints,
-            HostInfo = _host.HostInfo,
+            HostInfo = hostInfo,
             Stream = true,
         }, ct).ConfigureAwait(false);
 
@@ -133,7 +156,7 @@ public sealed partial class ControlLoop
             : new CancellationTokenSource();
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(ct, rotate.Token);
         using var reporting = CancellationTokenSource.CreateLinkedTokenSource(stream.Token);
-        var reporter = ReportEndpointChangesAsync(client, endpoints, reporting.Token);
+        var reporter = ReportEndpointChangesAsync(client, endpoints, hostInfo.NetInfo, reporting.Token);
         try
         {
             return await ReadStreamAsync(client, rotate, stream, ct).ConfigureAwait(false);
@@ -147,22 +170,54 @@ public sealed partial class ControlLoop
 
     /// <summary>
     /// While the stream runs, tells the server when this node's endpoints change (an interface came up, an
-    /// address moved), so peers do not keep dialling a dead address until the next reconnect.
+    /// address moved, a netcheck found the public address) or its net info does (home relay, UDP, NAT kind,
+    /// port mapping), so peers do not keep dialling a dead address until the next reconnect. Checks every
+    /// recheck interval, and at once when the daemon calls <see cref="ReportSoon"/>.
     /// </summary>
-    private async Task ReportEndpointChangesAsync(ControlClient client, IReadOnlyList<string> reported, CancellationToken ct)
+    private async Task ReportEndpointChangesAsync(ControlClient client, IReadOnlyList<string> reported, NetInfo? reportedInfo, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(_endpointRecheck, _time);
-        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        Task? soon = null;
+        while (true)
         {
-            var now = _host.Endpoints;
-            if (!now.SequenceEqual(reported))
+            // One wait on the nudge lives across rounds, so a nudge that comes while the timer won is not lost.
+            soon ??= _reportSoon.WaitAsync(ct);
+            using (var tick = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
-                await client.SendMapRequestAsync(new MapRequest { NodeKey = NodePublicText, Endpoints = now }, ct).ConfigureAwait(false);
-                LogEndpointsChanged(_logger, string.Join(", ", now));
-                reported = now;
+                var delay = Task.Delay(_endpointRecheck, _time, tick.Token);
+                if (await Task.WhenAny(soon, delay).ConfigureAwait(false) == soon)
+                {
+                    await soon.ConfigureAwait(false);
+                    soon = null;
+                }
+                await tick.CancelAsync().ConfigureAwait(false);
             }
+            ct.ThrowIfCancellationRequested();
+            var now = _host.Endpoints;
+            var info = _host.HostInfo;
+            // Peer counts ride along but alone are no reason to tell the server (every change would reach every peer).
+            var infoChanged = !SameNetInfo(info.NetInfo, reportedInfo);
+            var endpointsChanged = !now.SequenceEqual(reported);
+            if (!endpointsChanged && !infoChanged)
+            {
+                continue;
+            }
+            await client.SendMapRequestAsync(new MapRequest
+            {
+                NodeKey = NodePublicText,
+                Endpoints = endpointsChanged ? now : null,
+                HostInfo = infoChanged ? info : null,
+            }, ct).ConfigureAwait(false);
+            if (endpointsChanged)
+            {
+                LogEndpointsChanged(_logger, string.Join(", ", now));
+            }
+            reported = now;
+            reportedInfo = info.NetInfo;
         }
     }
+
+    private static bool SameNetInfo(NetInfo? a, NetInfo? b) =>
+        a is null || b is null ? a is null && b is null : a with { DirectPeers = 0, RelayedPeers = 0 } == b with { DirectPeers = 0, RelayedPeers = 0 };
 
     private async Task<Outcome> ReadStreamAsync(ControlClient client, CancellationTokenSource rotate, CancellationTokenSource stream, CancellationToken ct)
     {

@@ -30,6 +30,9 @@ public interface IControlLoopHost
     /// <summary>What to report about this device.</summary>
     HostInfo HostInfo { get; }
 
+    /// <summary>The disco public key peers seal path-discovery messages to; null when the node does no path discovery.</summary>
+    string? DiscoKey { get; }
+
     /// <summary>The UDP endpoints to report ("192.0.2.1:41641").</summary>
     IReadOnlyList<string> Endpoints { get; }
 }

@@ -16,8 +16,9 @@ using Node = Weft.Core.Control.Node;
 /// </summary>
 public sealed class Netmap
 {
-    private Netmap(Node self, FrozenDictionary<long, Node> peers, IReadOnlyList<FilterRule> filter, DnsConfig? dns, FrozenDictionary<long, UserProfile> users)
+    private Netmap(Node self, FrozenDictionary<long, Node> peers, IReadOnlyList<FilterRule> filter, DnsConfig? dns, FrozenDictionary<long, UserProfile> users, RelayMap? relays)
     {
+        RelayMap = relays;
         Self = self;
         Peers = peers;
         PacketFilter = filter;
@@ -36,6 +37,9 @@ public sealed class Netmap
     public DnsConfig? Dns { get; }
 
     public IReadOnlyDictionary<long, UserProfile> UserProfiles { get; }
+
+    /// <summary>The relays (and STUN servers) this node may use; null when the server runs none.</summary>
+    public RelayMap? RelayMap { get; }
 
     /// <summary>Builds the first view from a full map.</summary>
     /// <exception cref="NetmapException">The map is not a full map or describes something unusable.</exception>
@@ -62,7 +66,7 @@ public sealed class Netmap
         {
             users[user.Id] = user;
         }
-        return new Netmap(full.Self, peers.ToFrozenDictionary(), full.PacketFilter ?? [], full.Dns, users.ToFrozenDictionary());
+        return new Netmap(full.Self, peers.ToFrozenDictionary(), full.PacketFilter ?? [], full.Dns, users.ToFrozenDictionary(), full.RelayMap);
     }
 
     /// <summary>
@@ -150,6 +154,13 @@ public sealed class Netmap
             changes |= NetmapChanges.Users;
         }
 
+        var relays = RelayMap;
+        if (message.RelayMap is { } newRelays)
+        {
+            relays = newRelays;
+            changes |= NetmapChanges.Relays;
+        }
+
         if (changes == NetmapChanges.None)
         {
             return this;
@@ -159,7 +170,8 @@ public sealed class Netmap
             peers?.ToFrozenDictionary() ?? (FrozenDictionary<long, Node>)Peers,
             filter,
             dns,
-            users?.ToFrozenDictionary() ?? (FrozenDictionary<long, UserProfile>)UserProfiles);
+            users?.ToFrozenDictionary() ?? (FrozenDictionary<long, UserProfile>)UserProfiles,
+            relays);
     }
 
     /// <summary>This view as a full map, the form cached in the state directory.</summary>
@@ -170,6 +182,7 @@ public sealed class Netmap
         PacketFilter = PacketFilter,
         Dns = Dns,
         UserProfiles = [.. UserProfiles.Values],
+        RelayMap = RelayMap,
     };
 
     /// <summary>The peer owning <paramref name="address"/> (one of its addresses, not a routed subnet), or null.</summary>
@@ -244,7 +257,8 @@ public enum NetmapChanges
     Filter = 4,
     Dns = 8,
     Users = 16,
-    All = Self | Peers | Filter | Dns | Users,
+    Relays = 32,
+    All = Self | Peers | Filter | Dns | Users | Relays,
 }
 
 /// <summary>A map message the node cannot use; it is logged, counted and ignored.</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Weft.Core.Crypto;
 using Weft.Core.Keys;
 using Weft.Node.ControlLoop;
+using Weft.Node.Paths;
 using Weft.WireGuard;
 using Weft.WireGuard.Conn;
 
@@ -21,14 +22,17 @@ public sealed partial class EngineConfigurator
     public const ushort PersistentKeepaliveSeconds = 25;
 
     private readonly Device _device;
+    private readonly MagicBind? _paths;
     private readonly ILogger _logger;
 
     /// <summary>What we configured per peer key; the diff runs against this, not against the device's live state.</summary>
     private readonly Dictionary<Key32, AppliedPeer> _applied = [];
 
-    public EngineConfigurator(Device device, ILogger logger)
+    /// <summary>With <paramref name="paths"/>, peers it knows get its stable synthetic endpoint, pinned; others their first netmap endpoint.</summary>
+    public EngineConfigurator(Device device, MagicBind? paths, ILogger logger)
     {
         _device = device;
+        _paths = paths;
         _logger = logger;
     }
 
@@ -56,7 +60,9 @@ public sealed partial class EngineConfigurator
                     allowed.Add(network);
                 }
             }
-            wanted[key.Key] = new AppliedPeer(allowed, ChooseEndpoint(node.Endpoints));
+            wanted[key.Key] = _paths is not null && _paths.HasPeer(key)
+                ? new AppliedPeer(allowed, MagicBind.SyntheticEndpoint(key), Pinned: true)
+                : new AppliedPeer(allowed, ChooseEndpoint(node.Endpoints) is { } chosen ? UdpEndpoint.From(chosen) : null, Pinned: false);
         }
 
         foreach (var key in _applied.Keys.ToList())
@@ -90,10 +96,7 @@ public sealed partial class EngineConfigurator
             {
                 _device.AddAllowedIp(peer, prefix);
             }
-            if (want.Endpoint is { } endpoint)
-            {
-                Device.SetEndpoint(peer, UdpEndpoint.From(endpoint));
-            }
+            SetEndpoint(peer, want);
             Device.SetPersistentKeepalive(peer, PersistentKeepaliveSeconds);
             _applied[key] = want;
             diff.Added++;
@@ -154,18 +157,35 @@ public sealed partial class EngineConfigurator
         }
         // Only a change in the map moves the endpoint: an address the peer roamed to (learned from its
         // authenticated packets) must not be overwritten by the same stale entry on every delta.
-        if (!Equals(have.Endpoint, want.Endpoint) && want.Endpoint is { } endpoint)
+        if ((have.Endpoint != want.Endpoint || have.Pinned != want.Pinned) && want.Endpoint is not null)
         {
-            Device.SetEndpoint(peer, UdpEndpoint.From(endpoint));
+            SetEndpoint(peer, want);
             changed = true;
         }
         return changed;
     }
 
+    private static void SetEndpoint(Peer peer, AppliedPeer want)
+    {
+        if (want.Endpoint is not { } endpoint)
+        {
+            return;
+        }
+        if (want.Pinned)
+        {
+            // MagicBind maps every path of the peer to this endpoint and picks the real one per packet.
+            Device.PinEndpoint(peer, endpoint);
+        }
+        else
+        {
+            Device.SetEndpoint(peer, endpoint);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "engine: {Added} peers added, {Updated} updated, {Removed} removed, {Total} in all")]
     private static partial void LogApplied(ILogger logger, int added, int updated, int removed, int total);
 
-    private sealed record AppliedPeer(HashSet<IPNetwork> AllowedIps, IPEndPoint? Endpoint);
+    private sealed record AppliedPeer(HashSet<IPNetwork> AllowedIps, UdpEndpoint? Endpoint, bool Pinned);
 }
 
 /// <summary>How many peers one <see cref="EngineConfigurator.Apply"/> added, updated and removed.</summary>

@@ -27,6 +27,9 @@ public interface ILocalBackend
     Task<PingResponse> PingAsync(PingRequest request, CancellationToken ct);
 
     VersionResponse Version();
+
+    /// <summary>Runs netcheck now.</summary>
+    Task<NetcheckResponse> NetcheckAsync(CancellationToken ct);
 }
 
 /// <summary>A request the daemon refuses; the server answers with <see cref="StatusCode"/> and the message as JSON.</summary>

@@ -78,6 +78,9 @@ public sealed class LocalApiClient : IDisposable
     public Task<VersionResponse> GetVersionAsync(CancellationToken ct = default) =>
         SendAsync(HttpMethod.Get, "version", null, LocalApiJsonContext.Default.VersionResponse, ct);
 
+    public Task<NetcheckResponse> NetcheckAsync(CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Get, "netcheck", null, LocalApiJsonContext.Default.NetcheckResponse, ct);
+
     public void Dispose() => _http.Dispose();
 
     private static StringContent Body<T>(T value, JsonTypeInfo<T> type) =>

@@ -236,6 +236,46 @@ public sealed record PingResponse
     public bool Ok { get; init; }
 }
 
+/// <summary>GET /localapi/v0/netcheck: a fresh measurement of how this node reaches the internet and the relays.</summary>
+public sealed record NetcheckResponse
+{
+    /// <summary>Some STUN server answered over UDP; false means UDP is blocked and every path is relayed (over TCP).</summary>
+    public bool Udp { get; init; }
+
+    public bool IPv4 { get; init; }
+
+    public bool IPv6 { get; init; }
+
+    /// <summary>Our public IPv4 address and port as a STUN server saw them.</summary>
+    public string? PublicIPv4 { get; init; }
+
+    public string? PublicIPv6 { get; init; }
+
+    /// <summary>True for a hard NAT (the public port differs per destination); null when fewer than two servers answered.</summary>
+    public bool? MappingVariesByDestination { get; init; }
+
+    /// <summary>Port mapping protocols the gateway answers ("pcp", "nat-pmp", "upnp").</summary>
+    public IReadOnlyList<string> PortMappingServices { get; init; } = [];
+
+    /// <summary>The mapping in force ("upnp 203.0.113.7:41641"); null when none.</summary>
+    public string? PortMapping { get; init; }
+
+    /// <summary>STUN round trip per relay region, in milliseconds.</summary>
+    public IReadOnlyDictionary<string, double> RegionLatencyMs { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The region with the lowest latency.</summary>
+    public string? PreferredRegion { get; init; }
+
+    /// <summary>The region this node homes on (peers' relayed packets reach it there).</summary>
+    public string HomeRelay { get; init; } = "";
+
+    /// <summary>Whether the connection to the home relay is up.</summary>
+    public bool HomeRelayConnected { get; init; }
+
+    /// <summary>The endpoints offered to peers and reported to control.</summary>
+    public IReadOnlyList<string> Endpoints { get; init; } = [];
+}
+
 /// <summary>GET /localapi/v0/version.</summary>
 public sealed record VersionResponse
 {
@@ -268,5 +308,6 @@ public sealed record ErrorResponse
 [JsonSerializable(typeof(PingRequest))]
 [JsonSerializable(typeof(PingResponse))]
 [JsonSerializable(typeof(VersionResponse))]
+[JsonSerializable(typeof(NetcheckResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 public sealed partial class LocalApiJsonContext : JsonSerializerContext;

@@ -172,6 +172,8 @@ public sealed partial class LocalApiServer : IAsyncDisposable
             await WriteAsync(context, await backend.PingAsync(request, context.RequestAborted).ConfigureAwait(false), json.PingResponse).ConfigureAwait(false);
         });
         app.MapGet(Prefix + "version", context => WriteAsync(context, backend.Version(), json.VersionResponse));
+        app.MapGet(Prefix + "netcheck", async context =>
+            await WriteAsync(context, await backend.NetcheckAsync(context.RequestAborted).ConfigureAwait(false), json.NetcheckResponse).ConfigureAwait(false));
         app.MapFallback(context => WriteErrorAsync(context, StatusCodes.Status404NotFound, $"no local API endpoint {context.Request.Method} {context.Request.Path}"));
     }
 

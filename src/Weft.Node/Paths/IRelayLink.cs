@@ -9,6 +9,9 @@ public interface IRelayLink
     /// <summary>The home relay's region code, shown as the path of relayed peers ("relay fra").</summary>
     string Region { get; }
 
+    /// <summary>The region packets to <paramref name="peer"/> go through (its home when known, else ours).</summary>
+    string RegionFor(NodePublic peer) => Region;
+
     /// <summary>Starts delivering received packets to <paramref name="onPacket"/> (called once).</summary>
     void Start(RelayPacketHandler onPacket);
 

@@ -176,7 +176,7 @@ public sealed partial class MagicBind
         }
         foreach (var (to, txId) in pings)
         {
-            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey }, to);
+            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey.Value }, to);
         }
     }
 
@@ -219,7 +219,7 @@ public sealed partial class MagicBind
         }
         foreach (var (to, txId) in pings)
         {
-            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey }, to);
+            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey.Value }, to);
         }
         if (callMeMaybe)
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Weft.Core.Control;
 using Weft.Relay.Stun;
 using Weft.WireGuard.Conn;
@@ -13,6 +14,11 @@ public sealed partial class MagicBind
 {
     private readonly StunClient _stun = new();
     private readonly ConcurrentDictionary<TransactionId, TaskCompletionSource<IPEndPoint>> _stunWaits = new();
+
+    private volatile StrongBox<UdpEndpoint>? _mapped;
+
+    /// <summary>The public endpoint a router maps to our port (NAT-PMP, PCP, UPnP); null when none. Offered first from the next netcheck on.</summary>
+    public void SetMappedEndpoint(UdpEndpoint? endpoint) => _mapped = endpoint is { } e ? new StrongBox<UdpEndpoint>(e) : null;
 
     /// <summary>STUN responses that were not answers to our requests.</summary>
     public long StunStrangers => _stun.Strangers;
@@ -74,6 +80,10 @@ public sealed partial class MagicBind
     {
         var report = await Netcheck.RunAsync(map, StunAsync, ct).ConfigureAwait(false);
         var endpoints = new List<UdpEndpoint>();
+        if (_mapped is { } mapped)
+        {
+            endpoints.Add(mapped.Value);
+        }
         foreach (var answer in report.Answers)
         {
             endpoints.Add(UdpEndpoint.From(answer.Mapped));

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Weft.Core.Crypto;
@@ -30,7 +31,7 @@ public sealed partial class MagicBind : IBind
     private readonly IBind _inner;
     private readonly IRelayLink? _relay;
     private readonly PrivateKey _discoPrivate;
-    private readonly NodePublic _nodeKey;
+    private volatile StrongBox<NodePublic> _nodeKey;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ITimer _timer;
@@ -65,7 +66,7 @@ public sealed partial class MagicBind : IBind
         _relay = relay;
         _discoPrivate = discoPrivate;
         DiscoPublic = new DiscoPublic(discoPrivate.PublicKey());
-        _nodeKey = nodeKey;
+        _nodeKey = new StrongBox<NodePublic>(nodeKey);
         _logger = logger;
         _time = time ?? TimeProvider.System;
         // A counter that starts from the clock keeps rising across restarts that reuse a disco key.
@@ -84,6 +85,35 @@ public sealed partial class MagicBind : IBind
 
     /// <summary>Our candidate endpoints (interfaces and STUN), sent in call-me-maybe and reported to control.</summary>
     public IReadOnlyList<UdpEndpoint> LocalEndpoints => _localEndpoints;
+
+    /// <summary>Our node key as pings carry it; changes when the key rotates.</summary>
+    public void SetNodeKey(NodePublic nodeKey) => _nodeKey = new StrongBox<NodePublic>(nodeKey);
+
+    /// <summary>True when <paramref name="nodeKey"/> is a peer this bind chooses paths for (it has a usable disco key).</summary>
+    public bool HasPeer(NodePublic nodeKey) => _peers.ByNode.ContainsKey(nodeKey);
+
+    /// <summary>How many peers active in the last <see cref="PathConstants.ActiveWindow"/> go direct and how many through a relay.</summary>
+    public (int Direct, int Relayed) ActivePaths()
+    {
+        var now = _time.GetTimestamp();
+        var (direct, relayed) = (0, 0);
+        foreach (var peer in _peers.ByNode.Values)
+        {
+            if (_time.GetElapsedTime(Volatile.Read(ref peer.LastActive), now) >= PathConstants.ActiveWindow || Volatile.Read(ref peer.LastActive) == 0)
+            {
+                continue;
+            }
+            if (peer.Current.IsDirect)
+            {
+                direct++;
+            }
+            else
+            {
+                relayed++;
+            }
+        }
+        return (direct, relayed);
+    }
 
     /// <summary>Disco messages whose seal did not verify, or whose relay source or node key did not match the sender.</summary>
     public long DiscoForged => Interlocked.Read(ref _discoForged);
@@ -183,7 +213,7 @@ public sealed partial class MagicBind : IBind
             return null;
         }
         var current = peer.Current;
-        var region = _relay?.Region ?? "";
+        var region = _relay?.RegionFor(nodeKey) ?? "";
         if (current.IsDirect)
         {
             return new PeerPath(true, current.Direct, current.Latency, region);

@@ -357,6 +357,16 @@ public sealed partial class Device : IDisposable
         peer.SetEndpoint(endpoint);
     }
 
+    /// <summary>
+    /// Sets the peer's endpoint for good: authenticated packets from other addresses do not move it. For a bind
+    /// that gives each peer one stable endpoint and picks the real path per packet (the node's MagicBind).
+    /// </summary>
+    public static void PinEndpoint(Peer peer, UdpEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        peer.SetEndpoint(endpoint, pinned: true);
+    }
+
     /// <summary>Sets the persistent keepalive interval in seconds (0 turns it off).</summary>
     public static void SetPersistentKeepalive(Peer peer, ushort seconds)
     {

@@ -200,7 +200,7 @@ public sealed partial class Device
             Interlocked.Increment(ref Stats._handshakeRejected);
             return;
         }
-        peer.SetEndpoint(source);
+        peer.Roam(source);
         ForgetHandshakeIndex(peer);
         var entry = new IndexEntry(peer);
         entry.Index = _indexes.NewIndex(entry);
@@ -254,7 +254,7 @@ public sealed partial class Device
         }
         entry.Keypair = keypair;
         peer.HandshakeEntry = null;
-        peer.SetEndpoint(source);
+        peer.Roam(source);
         peer.InstallAsInitiator(keypair);
         Interlocked.Increment(ref Stats._handshakesCompleted);
         peer.TimersSessionDerived();

@@ -100,13 +100,31 @@ public sealed partial class Peer
     }
 
     /// <summary>The keypair used for sending, if any and not expired by a key change.</summary>
+    private bool _endpointPinned;
+
     internal Keypair? Current => _currentExpired ? null : _current;
 
-    internal void SetEndpoint(in UdpEndpoint endpoint)
+    internal void SetEndpoint(in UdpEndpoint endpoint, bool pinned = false)
     {
         lock (_endpointGate)
         {
             _endpoint = endpoint;
+            _endpointPinned = pinned;
+        }
+    }
+
+    /// <summary>
+    /// Roaming: an authenticated packet came from <paramref name="source"/>, so that is where the peer is now —
+    /// unless the endpoint is pinned (a bind that chooses paths itself maps every path of the peer to one endpoint).
+    /// </summary>
+    internal void Roam(in UdpEndpoint source)
+    {
+        lock (_endpointGate)
+        {
+            if (!_endpointPinned)
+            {
+                _endpoint = source;
+            }
         }
     }
 

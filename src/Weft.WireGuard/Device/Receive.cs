@@ -225,7 +225,7 @@ public sealed partial class Device
                 // Roaming: the source of the last authenticated packet is the peer's endpoint now.
                 if (peer.Endpoint != lastSource)
                 {
-                    peer.SetEndpoint(lastSource);
+                    peer.Roam(lastSource);
                 }
                 peer.TimersAnyAuthenticatedPacketReceived();
                 peer.TimersAnyAuthenticatedPacketTraversal();

@@ -28,7 +28,9 @@ public sealed class ControlLoopTests : IAsyncLifetime
         _stop.Dispose();
     }
 
-    private Task RunLoop(Func<ControlLoopOptions, ControlLoopOptions>? adjust = null)
+    private Task RunLoop(Func<ControlLoopOptions, ControlLoopOptions>? adjust = null) => RunLoop(out _, adjust);
+
+    private Task RunLoop(out Weft.Node.ControlLoop.ControlLoop started, Func<ControlLoopOptions, ControlLoopOptions>? adjust = null)
     {
         var options = new ControlLoopOptions
         {
@@ -39,6 +41,7 @@ public sealed class ControlLoopTests : IAsyncLifetime
             BackoffMaximum = TimeSpan.FromMilliseconds(100),
         };
         var loop = new Weft.Node.ControlLoop.ControlLoop(adjust?.Invoke(options) ?? options, _host, _http, TimeProvider.System, NullLogger.Instance);
+        started = loop;
         return Task.Run(() => loop.RunAsync(_stop.Token));
     }
 
@@ -174,6 +177,26 @@ public sealed class ControlLoopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReportSoon_SendsNewEndpointsAndNetInfo_AtOnce_AndTheDiscoKeyOpensTheStream()
+    {
+        await _server.Maps.Writer.WriteAsync(TestNodes.Full(TestNodes.Make(1)), TestContext.Current.CancellationToken);
+        _host.Disco = "disco-key-text";
+        // A recheck interval no test waits out: only the nudge can make the report.
+        _ = RunLoop(out var loop, o => o with { Registered = true, ServerKeyHex = _server.PublicKey.ToHex(), EndpointRecheck = TimeSpan.FromHours(1) });
+        await _host.Maps.Take(1, Guard);
+        var opening = await _server.WaitForMapRequestAsync(r => r.Stream, Guard);
+        Assert.Equal("disco-key-text", opening.DiscoKey);
+
+        _host.CurrentEndpoints = ["203.0.113.9:40000", "192.0.2.1:41641"];
+        _host.HostInfo = _host.HostInfo with { NetInfo = new NetInfo { HomeRelay = "lab", UdpWorks = true } };
+        loop.ReportSoon();
+        var update = await _server.WaitForMapRequestAsync(r => !r.Stream, Guard);
+
+        Assert.Equal(["203.0.113.9:40000", "192.0.2.1:41641"], update.Endpoints);
+        Assert.Equal("lab", update.HostInfo?.NetInfo?.HomeRelay);
+    }
+
+    [Fact]
     public async Task EndpointChange_IsReportedOnTheRunningStream()
     {
         await _server.Maps.Writer.WriteAsync(TestNodes.Full(TestNodes.Make(1)), TestContext.Current.CancellationToken);
@@ -223,6 +246,10 @@ public sealed class ControlLoopTests : IAsyncLifetime
         public IReadOnlyList<string> CurrentEndpoints { get; set; } = ["192.0.2.1:41641"];
 
         public IReadOnlyList<string> Endpoints => CurrentEndpoints;
+
+        public string? Disco { get; set; }
+
+        public string? DiscoKey => Disco;
 
         public void ServerKeyPinned(string serverKeyHex) => PinnedKey = serverKeyHex;
 

@@ -18,6 +18,23 @@ public sealed class NetmapTests
     }
 
     [Fact]
+    public void RelayMap_ComesWithTheFullMap_IsReplacedByADelta_AndSurvivesTheCache()
+    {
+        var first = new RelayMap { Regions = [new RelayRegion { Id = 1, Code = "lab", Relays = [new RelayNode { Url = "http://192.0.2.1:8080" }] }] };
+        var map = Netmap.FromFull(TestNodes.Full(TestNodes.Make(1), TestNodes.Make(2)) with { RelayMap = first });
+        Assert.Equal("lab", map.RelayMap?.Regions[0].Code);
+
+        var second = new RelayMap { Regions = [new RelayRegion { Id = 2, Code = "fra" }] };
+        var next = map.Apply(new MapResponse { RelayMap = second }, out var changes);
+
+        Assert.Equal(NetmapChanges.Relays, changes);
+        Assert.Equal("fra", next.RelayMap?.Regions[0].Code);
+        Assert.Equal("fra", Netmap.FromFull(next.ToFullMap()).RelayMap?.Regions[0].Code);
+        map.Apply(new MapResponse { Dns = new DnsConfig { Domain = "example.weft.internal" } }, out var dnsOnly);
+        Assert.Equal(NetmapChanges.Dns, dnsOnly);
+    }
+
+    [Fact]
     public void FromFull_WithoutSelf_IsRefused() =>
         Assert.Throws<NetmapException>(() => Netmap.FromFull(new MapResponse { Peers = [TestNodes.Make(2)] }));
 

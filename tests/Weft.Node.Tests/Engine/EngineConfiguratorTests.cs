@@ -40,7 +40,7 @@ public sealed class EngineConfiguratorTests : IDisposable
         var aAtB = _b.AddPeer(_keyA.PublicKey())!;
         _b.AddAllowedIp(aAtB, IPNetwork.Parse("100.64.0.1/32"));
         Device.SetEndpoint(aAtB, _bindA.LocalEndpoint);
-        _configurator = new EngineConfigurator(_a, NullLogger.Instance);
+        _configurator = new EngineConfigurator(_a, null, NullLogger.Instance);
     }
 
     private Node NodeB => TestNodes.Make(2, _bindB.LocalEndpoint.ToIPEndPoint().ToString(), new NodePublic(_keyB.PublicKey()).ToString());

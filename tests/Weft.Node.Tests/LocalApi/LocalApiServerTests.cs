@@ -228,6 +228,8 @@ public sealed class LocalApiServerTests : IAsyncLifetime
     /// <summary>Answers like a running daemon with one peer, 100.64.0.2; records what it was asked.</summary>
     private sealed class FakeBackend : ILocalBackend
     {
+        public Task<NetcheckResponse> NetcheckAsync(CancellationToken ct) => Task.FromResult(new NetcheckResponse { Udp = true, HomeRelay = "lab" });
+
         public int Downs { get; private set; }
 
         public IPAddress? LastWhoIs { get; private set; }

@@ -165,6 +165,25 @@ public sealed class DeviceTests
     }
 
     [Fact]
+    public async Task PinnedEndpoint_AuthenticatedPacketFromNewAddress_IsAcceptedButDoesNotMoveIt()
+    {
+        using var pair = new DevicePair();
+        var good = Packets.Udp4("10.0.0.1", "10.0.0.2", Hello);
+        DevicePair.DrainSent(pair.BindA);
+        Assert.Equal(good, await pair.SendAToB(good));
+        // A bind that picks paths itself (MagicBind) gives B one stable endpoint for A and pins it.
+        WireGuard.Device.PinEndpoint(pair.PeerAAtB, pair.BindA.LocalEndpoint);
+        WireGuard.Device.SetEndpoint(pair.PeerBAtA, UdpEndpoint.From(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("127.0.0.8"), 1)));
+        DevicePair.DrainSent(pair.BindA);
+        await pair.TunA.Inject(good, DevicePair.Guard);
+        var sent = await DevicePair.NextSent(pair.BindA, d => DevicePair.IsType(d, 4) && d.Datagram.Length > 32);
+        var elsewhere = UdpEndpoint.From(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("127.0.0.9"), 5555));
+        Assert.True(pair.BindB.Inject(sent.Datagram, elsewhere));
+        Assert.Equal(good, await pair.TunB.Written.ReadAsync(DevicePair.Guard));
+        Assert.Equal(pair.BindA.LocalEndpoint, pair.PeerAAtB.Endpoint);
+    }
+
+    [Fact]
     public async Task ListenPort_ChangedWhileRunning_TrafficUsesTheNewSocket()
     {
         using var pair = new DevicePair();
