@@ -17,6 +17,7 @@ public sealed partial class ControlService
     /// <summary>Announces a committed change; a failure is logged, not thrown, because the change itself is committed.</summary>
     private async Task PublishAsync(Change change, CancellationToken ct)
     {
+        OnTailnetChanged(change.TailnetId);
         if (_changes is null)
         {
             return;
@@ -115,6 +116,8 @@ public sealed partial class ControlService
                 LogUnknownChange(_logger, change.Kind);
                 break;
         }
+
+        OnTailnetChanged(change.TailnetId);
     }
 
     /// <summary>
@@ -164,6 +167,8 @@ public sealed partial class ControlService
                 map.Upsert(node);
                 map.SetRoutes(node.Id, NetmapBuilder.ParseRoutes((routes.GetValueOrDefault(node.Id) ?? NodeRoutes.None).Approved));
             }
+
+            OnTailnetChanged(tailnetId);
         }
 
         LogResynced(_logger, _maps.Count);

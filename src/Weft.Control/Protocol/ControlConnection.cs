@@ -61,6 +61,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
         var machineKey = new MachinePublic(channel.RemoteStatic).ToString();
         MapSession? session = null;
         TailnetMap? map = null;
+        long tailnetId = 0;
         Task? writer = null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
@@ -106,6 +107,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                     if (request.Stream && session is null)
                     {
                         map = await service.MapAsync(node.TailnetId, stop.Token).ConfigureAwait(false);
+                        tailnetId = node.TailnetId;
                         session = new MapSession(node.Id);
                         var gated = await FullMaps.WaitAsync(FullMapWait, stop.Token).ConfigureAwait(false);
                         try
@@ -117,6 +119,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                                 break;
                             }
 
+                            service.OnTailnetChanged(tailnetId);
                             await SendMapAsync(channel, full, MapFrame.EstimateSize(full), stop.Token).ConfigureAwait(false);
                         }
                         finally
@@ -156,6 +159,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
             {
                 map!.Detach(session);
                 session.Close();
+                service.OnTailnetChanged(tailnetId);
             }
 
             await stop.CancelAsync().ConfigureAwait(false);
