@@ -11,19 +11,34 @@ public static class RelayConstants
     // Our choice: the wire protocol (see PROTOCOL.md).
 
     /// <summary>The HTTP path a client upgrades on.</summary>
-    public const string Path = "/relay/v1";
+    public const string Path = "/relay/v2";
 
     /// <summary>Where a client may fetch the relay's public key (when no relay map gave it one).</summary>
-    public const string KeyPath = "/relay/v1/key";
+    public const string KeyPath = "/relay/v2/key";
 
     /// <summary>The token a client puts in its HTTP/1.1 Upgrade header; reverse proxies pass any token through.</summary>
-    public const string UpgradeToken = "weft-relay-v1";
+    public const string UpgradeToken = "weft-relay-v2";
 
     /// <summary>The protocol version in the handshake payloads.</summary>
-    public const ushort Version = 1;
+    public const ushort Version = 2;
 
-    /// <summary>Every frame starts with a type byte and a 32-bit big-endian body length.</summary>
+    /// <summary>Where version 1 clients upgrade: answered with a refusal that names the version this relay speaks.</summary>
+    public const string LegacyPath = "/relay/v1";
+
+    /// <summary>Where version 1 clients fetch the key (still served, so they reach the refusal rather than a 404).</summary>
+    public const string LegacyKeyPath = "/relay/v1/key";
+
+    /// <summary>Every handshake frame starts with a type byte and a 32-bit big-endian body length.</summary>
     public const int FrameHeaderLength = 5;
+
+    /// <summary>Every sealed frame (after the handshake) starts with its 32-bit big-endian sealed length.</summary>
+    public const int SealedHeaderLength = 4;
+
+    /// <summary>What sealing adds to a frame's body: the type byte moves inside, plus the 16-byte Poly1305 tag.</summary>
+    public const int SealOverhead = 1 + Weft.Core.Crypto.Aead.TagLength;
+
+    /// <summary>Largest sealed length: the largest body sealed with its type.</summary>
+    public const int MaxSealedLength = MaxFrameBody + SealOverhead;
 
     /// <summary>Largest packet a client may relay: a 64 KiB WireGuard message (GSO-sized) with room to spare.</summary>
     public const int MaxPacketLength = 65535;

@@ -13,7 +13,8 @@ public delegate void RelayPacketHandler(NodePublic source, ReadOnlySpan<byte> pa
 /// <summary>
 /// A node's connection to its home relay: authenticates with the node key, sends packets to other node keys,
 /// hands received packets to a callback, and reconnects with jittered exponential backoff whenever the
-/// connection drops. Sending rents pooled buffers, receiving parses in place: no allocation per packet.
+/// connection drops (also when a frame from the relay does not authenticate). Sending rents pooled buffers and
+/// seals into the writer's batch, receiving opens and parses in place.
 /// </summary>
 public sealed partial class RelayClient : IAsyncDisposable
 {
@@ -112,7 +113,9 @@ public sealed partial class RelayClient : IAsyncDisposable
             try
             {
                 var relayKey = _options.RelayPublic ?? await RelayTransport.FetchKeyAsync(_options.Url, ct).ConfigureAwait(false);
-                await using var transport = await RelayTransport.ConnectAsync(_options.Url, _nodeKey.Key, relayKey, ClientKind.Node, default, _options.CertificateValidation, ct).ConfigureAwait(false);
+                await using var transport = _options.Dial is { } dial
+                    ? await dial(_nodeKey.Key, relayKey, ct).ConfigureAwait(false)
+                    : await RelayTransport.ConnectAsync(_options.Url, _nodeKey.Key, relayKey, ClientKind.Node, default, _options.CertificateValidation, ct).ConfigureAwait(false);
                 backoff = _options.FirstBackoff;
                 LogConnected(_options.Url);
                 await RunConnectedAsync(transport, ct).ConfigureAwait(false);
@@ -147,15 +150,15 @@ public sealed partial class RelayClient : IAsyncDisposable
         using var connected = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Volatile.Write(ref _lastRead, _time.GetTimestamp());
         await using var timer = _time.CreateTimer(static s => ((RelayClient)s!).Tick(), this, RelayConstants.KeepAliveInterval, RelayConstants.KeepAliveInterval);
-        var writer = QueueWriter.PumpAsync(queue, transport.Stream, null, null, connected.Token);
+        var writer = QueueWriter.PumpAsync(queue, transport.Stream, transport.Sealer, null, null, connected.Token);
         _queue = queue;
         _idle = connected;
         Interlocked.Increment(ref _connects);
         Volatile.Read(ref _connected).TrySetResult();
         try
         {
-            await FrameLoop.RunAsync(transport.Reader, static (client, type, in body) => client.Handle(type, body), this,
-                () => Volatile.Write(ref _lastRead, _time.GetTimestamp()), connected.Token).ConfigureAwait(false);
+            await FrameLoop.RunAsync(transport.Reader, transport.Opener, static (client, type, in body) => client.Handle(type, body), this,
+                () => Volatile.Write(ref _lastRead, _time.GetTimestamp()), null, connected.Token).ConfigureAwait(false);
         }
         finally
         {

@@ -23,4 +23,7 @@ public sealed class RelayClientOptions
 
     /// <summary>TLS certificate check for https relays; null uses the system's trust store.</summary>
     public RemoteCertificateValidationCallback? CertificateValidation { get; init; }
+
+    /// <summary>For tests: opens and authenticates a connection some other way than dialling <see cref="Url"/> (in memory, through a proxy stream).</summary>
+    internal Func<Key32, Key32, CancellationToken, Task<RelayTransport>>? Dial { get; init; }
 }

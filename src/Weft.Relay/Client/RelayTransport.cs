@@ -9,7 +9,8 @@ namespace Weft.Relay.Client;
 
 /// <summary>
 /// One authenticated connection to a relay from the client side: TCP (TLS for https URLs), the HTTP/1.1 Upgrade to
-/// the relay protocol, then the handshake. Used by nodes (<see cref="RelayClient"/>) and by mesh links between relays.
+/// the relay protocol, then the handshake, whose transport keys seal every later frame both ways. Used by nodes
+/// (<see cref="RelayClient"/>) and by mesh links between relays.
 /// </summary>
 internal sealed class RelayTransport : IAsyncDisposable
 {
@@ -18,10 +19,12 @@ internal sealed class RelayTransport : IAsyncDisposable
 
     private static readonly HttpClient KeyClient = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    private RelayTransport(Stream stream, PipeReader reader)
+    private RelayTransport(Stream stream, PipeReader reader, RelaySession session)
     {
         Stream = stream;
         Reader = reader;
+        Sealer = new FrameSealer(session.Send);
+        Opener = new FrameOpener(session.Receive);
     }
 
     /// <summary>The byte stream after the upgrade (frames are written here).</summary>
@@ -29,6 +32,12 @@ internal sealed class RelayTransport : IAsyncDisposable
 
     /// <summary>Reads frames from <see cref="Stream"/>.</summary>
     public PipeReader Reader { get; }
+
+    /// <summary>Seals what this side sends (used by its one writer).</summary>
+    public FrameSealer Sealer { get; }
+
+    /// <summary>Opens what this side receives (used by its one reader).</summary>
+    public FrameOpener Opener { get; }
 
     /// <summary>Dials <paramref name="url"/> (http or https), upgrades, and authenticates.</summary>
     /// <exception cref="RelayProtocolException">The server is not a relay, refused the upgrade, or failed the handshake.</exception>
@@ -62,10 +71,10 @@ internal sealed class RelayTransport : IAsyncDisposable
             var request = $"GET {RelayConstants.Path} HTTP/1.1\r\nHost: {url.Authority}\r\nConnection: Upgrade\r\nUpgrade: {RelayConstants.UpgradeToken}\r\nUser-Agent: weft\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(request), ct).ConfigureAwait(false);
             await stream.FlushAsync(ct).ConfigureAwait(false);
-            reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 << 10, minimumReadSize: 16 << 10, leaveOpen: true));
+            reader = CreateReader(stream);
             await ReadUpgradeResponseAsync(reader, ct).ConfigureAwait(false);
-            await RelayHandshake.ConnectAsync(stream, reader, clientPrivate, relayPublic, kind, meshKey, ct).ConfigureAwait(false);
-            return new RelayTransport(stream, reader);
+            var session = await RelayHandshake.ConnectAsync(stream, reader, clientPrivate, relayPublic, kind, meshKey, ct).ConfigureAwait(false);
+            return new RelayTransport(stream, reader, session);
         }
         catch (Exception ex)
         {
@@ -92,6 +101,24 @@ internal sealed class RelayTransport : IAsyncDisposable
         }
     }
 
+    /// <summary>Authenticates over <paramref name="stream"/>, which already carries the relay protocol (the upgrade is done or not needed, as in memory).</summary>
+    /// <exception cref="RelayProtocolException">The handshake failed.</exception>
+    public static async Task<RelayTransport> ConnectOverAsync(Stream stream, Key32 clientPrivate, Key32 relayPublic, ClientKind kind, ReadOnlyMemory<byte> meshKey, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var reader = CreateReader(stream);
+        try
+        {
+            var session = await RelayHandshake.ConnectAsync(stream, reader, clientPrivate, relayPublic, kind, meshKey, ct).ConfigureAwait(false);
+            return new RelayTransport(stream, reader, session);
+        }
+        catch
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>Fetches the relay's public key from its key endpoint (for when no relay map supplied it).</summary>
     /// <exception cref="RelayProtocolException">The answer is not a key.</exception>
     public static async Task<Key32> FetchKeyAsync(Uri url, CancellationToken ct)
@@ -101,6 +128,9 @@ internal sealed class RelayTransport : IAsyncDisposable
             ? key
             : throw new RelayProtocolException($"{url} did not answer {RelayConstants.KeyPath} with a relay key");
     }
+
+    private static PipeReader CreateReader(Stream stream) =>
+        PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 << 10, minimumReadSize: 16 << 10, leaveOpen: true));
 
     private static async Task ReadUpgradeResponseAsync(PipeReader reader, CancellationToken ct)
     {
@@ -114,6 +144,11 @@ internal sealed class RelayTransport : IAsyncDisposable
                 var header = Encoding.ASCII.GetString(buffer.Slice(0, end));
                 reader.AdvanceTo(buffer.GetPosition(end + 4));
                 var statusLine = header.Split("\r\n", 2)[0];
+                if (statusLine.StartsWith("HTTP/1.1 404", StringComparison.Ordinal))
+                {
+                    throw new RelayProtocolException($"the server has no {RelayConstants.Path}: not a Weft relay, or one too old to speak {RelayConstants.UpgradeToken} ({statusLine})");
+                }
+
                 if (!statusLine.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
                 {
                     throw new RelayProtocolException($"relay refused the upgrade: {statusLine}");

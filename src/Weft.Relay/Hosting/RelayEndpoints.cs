@@ -20,6 +20,9 @@ public static class RelayEndpoints
     /// <summary>Where an embedded relay serves its metrics (a standalone relay also serves them at /metrics).</summary>
     public const string MetricsPath = "/relay/v1/metrics";
 
+    // The reason phrase of the answer to a version 1 client: the status line is what such a client logs.
+    private const string LegacyRefusal = "Weft relay protocol v1 is no longer served; upgrade weft";
+
     /// <summary>
     /// Maps the relay protocol (<see cref="RelayConstants.Path"/>), its key (<see cref="RelayConstants.KeyPath"/>) and
     /// <see cref="MetricsPath"/> into <paramref name="app"/>; starts the STUN responder on <paramref name="stunPort"/>
@@ -46,8 +49,27 @@ public static class RelayEndpoints
         ArgumentNullException.ThrowIfNull(server);
         var keyText = server.PublicKey.ToHex();
         endpoints.MapGet(RelayConstants.KeyPath, () => Results.Text(keyText));
+        endpoints.MapGet(RelayConstants.LegacyKeyPath, () => Results.Text(keyText));
         endpoints.MapGet(MetricsPath, () => Results.Text(server.Metrics.ToPrometheusText(), "text/plain; version=0.0.4"));
         endpoints.Map(RelayConstants.Path, (RequestDelegate)(http => AcceptAsync(http, server)));
+        endpoints.Map(RelayConstants.LegacyPath, (RequestDelegate)RefuseLegacyAsync);
+    }
+
+    /// <summary>
+    /// A version 1 client (frames in the clear after the handshake) gets a 426 whose status line says why: that line
+    /// is what such a client logs, so its operator learns to upgrade rather than to debug the network.
+    /// </summary>
+    private static async Task RefuseLegacyAsync(HttpContext http)
+    {
+        http.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+        if (http.Features.Get<IHttpResponseFeature>() is { } response)
+        {
+            response.ReasonPhrase = LegacyRefusal;
+        }
+
+        http.Response.Headers.Upgrade = RelayConstants.UpgradeToken;
+        http.Response.Headers.Connection = "Upgrade";
+        await http.Response.WriteAsync($"{LegacyRefusal}: this relay speaks {RelayConstants.UpgradeToken} at {RelayConstants.Path}\n").ConfigureAwait(false);
     }
 
     private static async Task AcceptAsync(HttpContext http, RelayServer server)

@@ -5,7 +5,7 @@ namespace Weft.Relay.Protocol;
 
 /// <summary>
 /// Reads and writes whole small frames during the handshake, where a few allocations per connection are fine.
-/// The packet path does not come here: it parses frames in place (see the server connection and the client).
+/// The packet path does not come here: it opens and parses frames in place (see the server connection and the client).
 /// </summary>
 internal static class FrameIO
 {
@@ -54,6 +54,63 @@ internal static class FrameIO
             Frame.WriteHeader(frame, type, body.Length);
             body.Span.CopyTo(frame.AsSpan(RelayConstants.FrameHeaderLength));
             await stream.WriteAsync(frame.AsMemory(0, RelayConstants.FrameHeaderLength + body.Length), ct).ConfigureAwait(false);
+            await stream.FlushAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    /// <summary>Reads one sealed frame (after the Noise messages); null on a clean end of stream before its first byte.</summary>
+    public static async ValueTask<(FrameType Type, byte[] Body)?> ReadSealedAsync(PipeReader reader, FrameOpener opener, CancellationToken ct)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var parse = opener.TryOpen(buffer, out var type, out var body, out var consumed);
+            switch (parse)
+            {
+                case SealedParse.Complete:
+                {
+                    var copy = body.ToArray();
+                    reader.AdvanceTo(buffer.GetPosition(consumed));
+                    opener.Release();
+                    return (type, copy);
+                }
+
+                case SealedParse.TooLarge or SealedParse.Forged:
+                    reader.AdvanceTo(buffer.Start);
+                    throw new RelayProtocolException("a sealed handshake frame does not authenticate");
+            }
+
+            if (result.IsCompleted)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (buffer.IsEmpty)
+                {
+                    return null;
+                }
+
+                throw new RelayProtocolException("stream ended inside a frame");
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Seals one frame, writes it and flushes.</summary>
+    public static async ValueTask WriteSealedAsync(Stream stream, FrameSealer sealer, FrameType type, ReadOnlyMemory<byte> body, CancellationToken ct)
+    {
+        var length = RelayConstants.FrameHeaderLength + body.Length;
+        var frame = ArrayPool<byte>.Shared.Rent(length + Weft.Core.Crypto.Aead.TagLength);
+        try
+        {
+            Frame.WriteHeader(frame, type, body.Length);
+            body.Span.CopyTo(frame.AsSpan(RelayConstants.FrameHeaderLength));
+            var written = sealer.Seal(frame.AsSpan(0, length), frame);
+            await stream.WriteAsync(frame.AsMemory(0, written), ct).ConfigureAwait(false);
             await stream.FlushAsync(ct).ConfigureAwait(false);
         }
         finally

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Weft.Relay.Server;
 
 namespace Weft.Relay.Protocol;
 
@@ -7,54 +8,67 @@ namespace Weft.Relay.Protocol;
 internal delegate bool FrameHandler<TState>(TState state, FrameType type, in ReadOnlySequence<byte> body);
 
 /// <summary>
-/// The client side's read loop: parses frames in place from a <see cref="PipeReader"/> and hands each body to a
-/// handler without copying or allocating. Unknown frame types are skipped, so a newer relay can talk to an older client.
+/// The dialling side's read loop (nodes and outgoing mesh links): opens sealed frames in place from a
+/// <see cref="PipeReader"/> and hands each body to a handler without copying or allocating. Unknown frame types are
+/// skipped, so a newer relay can talk to an older client.
 /// </summary>
 internal static class FrameLoop
 {
-    /// <summary>Reads until the stream ends cleanly; throws <see cref="RelayProtocolException"/> on a malformed frame.</summary>
-    public static async Task RunAsync<TState>(PipeReader reader, FrameHandler<TState> handler, TState state, Action? onRead, CancellationToken ct)
+    /// <summary>Reads until the stream ends cleanly; throws <see cref="RelayProtocolException"/> on a frame that does not authenticate or is malformed.</summary>
+    /// <param name="metrics">Where faults are counted (a mesh link counts on its relay); null for a node.</param>
+    public static async Task RunAsync<TState>(PipeReader reader, FrameOpener opener, FrameHandler<TState> handler, TState state, Action? onRead, RelayMetrics? metrics, CancellationToken ct)
     {
-        while (true)
+        try
         {
-            var result = await reader.ReadAsync(ct).ConfigureAwait(false);
-            onRead?.Invoke();
-            var buffer = result.Buffer;
-            string? fault = null;
-            while (fault is null)
+            while (true)
             {
-                var parse = Frame.TryReadHeader(buffer, RelayConstants.MaxFrameBody, out var type, out var length);
-                if (parse == FrameParse.TooLarge)
+                var result = await reader.ReadAsync(ct).ConfigureAwait(false);
+                onRead?.Invoke();
+                var buffer = result.Buffer;
+                string? fault = null;
+                while (fault is null)
                 {
-                    fault = $"frame of type {(byte)type} is larger than {RelayConstants.MaxFrameBody} bytes";
-                    break;
+                    var parse = opener.TryOpen(buffer, out var type, out var body, out var consumed);
+                    if (parse == SealedParse.NeedMore)
+                    {
+                        break;
+                    }
+
+                    fault = parse switch
+                    {
+                        SealedParse.TooLarge => Fault(metrics, DropReason.TooLarge, $"sealed frame {opener.Counter} declares more than {RelayConstants.MaxSealedLength} bytes"),
+                        SealedParse.Forged => Fault(metrics, DropReason.Unauthenticated, $"sealed frame {opener.Counter} does not authenticate (altered, replayed or injected)"),
+                        _ when Frame.TryGetBodyBounds(type, out var min, out var max) && (body.Length < min || body.Length > max || !handler(state, type, body))
+                            => Fault(metrics, DropReason.Malformed, $"malformed frame of type {(byte)type} ({body.Length} bytes)"),
+                        _ => null,
+                    };
+                    if (fault is null)
+                    {
+                        buffer = buffer.Slice(consumed);
+                    }
                 }
 
-                if (parse == FrameParse.NeedMore)
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (fault is not null)
                 {
-                    break;
+                    throw new RelayProtocolException(fault);
                 }
 
-                var body = buffer.Slice(RelayConstants.FrameHeaderLength, length);
-                if (Frame.TryGetBodyBounds(type, out var min, out var max) && (length < min || length > max || !handler(state, type, body)))
+                if (result.IsCompleted)
                 {
-                    fault = $"malformed frame of type {(byte)type} ({length} bytes)";
-                    break;
+                    return;
                 }
-
-                buffer = buffer.Slice(RelayConstants.FrameHeaderLength + length);
-            }
-
-            reader.AdvanceTo(buffer.Start, buffer.End);
-            if (fault is not null)
-            {
-                throw new RelayProtocolException(fault);
-            }
-
-            if (result.IsCompleted)
-            {
-                return;
             }
         }
+        finally
+        {
+            opener.Release();
+        }
+    }
+
+    private static string Fault(RelayMetrics? metrics, DropReason reason, string message)
+    {
+        metrics?.Drop(reason);
+        return message;
     }
 }

@@ -16,11 +16,20 @@ public enum ClientKind : byte
     Mesh = 1,
 }
 
+/// <summary>What one side holds after a relay handshake: the peer's authenticated static key and the two frame ciphers.</summary>
+/// <param name="RemoteKey">For the relay: the client's node key (or a mesh peer's relay key). For a client: the relay's key.</param>
+/// <param name="Kind">What kind of client connected.</param>
+/// <param name="Send">Seals the frames this side sends (the Noise transport key of its direction).</param>
+/// <param name="Receive">Opens the frames this side receives.</param>
+public sealed record RelaySession(Key32 RemoteKey, ClientKind Kind, ControlCipher Send, ControlCipher Receive);
+
 /// <summary>
 /// The relay handshake: one Noise IK exchange (Weft.Core's <see cref="NoiseIK"/>) in which the client's static
 /// key is its node key and the responder's is the relay's key, so the relay learns an authenticated node key and
-/// the client knows it reached the relay it was told about. Mesh peers then prove the shared mesh key with an
-/// HMAC over the handshake hash, which binds the proof to this one exchange (a recorded proof replays nowhere).
+/// the client knows it reached the relay it was told about. It yields one transport cipher per direction, which
+/// seals every later frame (so nobody on the path can inject, alter or replay one). Mesh peers then prove the
+/// shared mesh key with an HMAC over the handshake hash, in sealed frames; the hash binds the proof to this one
+/// exchange (a recorded proof replays nowhere).
 /// </summary>
 public static class RelayHandshake
 {
@@ -36,8 +45,9 @@ public static class RelayHandshake
 
     /// <summary>Client side: proves <paramref name="clientPrivate"/> to the relay holding <paramref name="relayPublic"/>.</summary>
     /// <param name="meshKey">The region's mesh key; required when <paramref name="kind"/> is <see cref="ClientKind.Mesh"/>.</param>
+    /// <returns>The session; its ciphers have sealed and opened the mesh proofs, if any, and go on from there.</returns>
     /// <exception cref="RelayProtocolException">The relay is not the one expected, refused us, or broke the protocol.</exception>
-    public static async Task ConnectAsync(Stream stream, PipeReader reader, Key32 clientPrivate, Key32 relayPublic, ClientKind kind, ReadOnlyMemory<byte> meshKey, CancellationToken ct)
+    public static async Task<RelaySession> ConnectAsync(Stream stream, PipeReader reader, Key32 clientPrivate, Key32 relayPublic, ClientKind kind, ReadOnlyMemory<byte> meshKey, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(reader);
@@ -55,24 +65,29 @@ public static class RelayHandshake
             throw new RelayProtocolException("relay handshake does not authenticate: wrong relay key or tampered message");
         }
 
+        var hash = noise.HandshakeHash;
+        var (send, receive) = noise.Split();
+        var session = new RelaySession(relayPublic, kind, send, receive);
         if (kind != ClientKind.Mesh)
         {
-            return;
+            return session;
         }
 
-        var hash = noise.HandshakeHash;
-        await FrameIO.WriteAsync(stream, FrameType.MeshHello, MeshProof(meshKey.Span, MeshClientLabel, hash), ct).ConfigureAwait(false);
-        var answer = await FrameIO.ReadAsync(reader, RelayConstants.MaxHandshakeBody, ct).ConfigureAwait(false);
+        await FrameIO.WriteSealedAsync(stream, new FrameSealer(send), FrameType.MeshHello, MeshProof(meshKey.Span, MeshClientLabel, hash), ct).ConfigureAwait(false);
+        var answer = await FrameIO.ReadSealedAsync(reader, new FrameOpener(receive), ct).ConfigureAwait(false);
         if (answer is not { Type: FrameType.MeshHello } a || !CryptographicOperations.FixedTimeEquals(a.Body, MeshProof(meshKey.Span, MeshServerLabel, hash)))
         {
             throw new RelayProtocolException("mesh peer does not hold our mesh key");
         }
+
+        return session;
     }
 
     /// <summary>Relay side: authenticates the client's static key and kind.</summary>
     /// <param name="meshKey">This relay's mesh key, empty when it meshes with nobody (mesh clients are then refused).</param>
+    /// <returns>The session; its ciphers have opened and sealed the mesh proofs, if any, and go on from there.</returns>
     /// <exception cref="RelayProtocolException">The client did not authenticate; nothing has been sent back except, for a wrong mesh key, nothing at all.</exception>
-    public static async Task<(Key32 ClientKey, ClientKind Kind)> AcceptAsync(Stream stream, PipeReader reader, Key32 relayPrivate, ReadOnlyMemory<byte> meshKey, CancellationToken ct)
+    public static async Task<RelaySession> AcceptAsync(Stream stream, PipeReader reader, Key32 relayPrivate, ReadOnlyMemory<byte> meshKey, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(reader);
@@ -86,7 +101,7 @@ public static class RelayHandshake
         var noise = NoiseIK.Responder(relayPrivate);
         if (!noise.TryReadMessage1(hello.Body, out var payload) || !IsPayload(payload, out var kind))
         {
-            throw new RelayProtocolException("client handshake does not authenticate: wrong relay key, bad client key or not the relay protocol");
+            throw new RelayProtocolException($"client handshake does not authenticate: wrong relay key, bad client key or not the relay protocol (version {RelayConstants.Version})");
         }
 
         if (kind == ClientKind.Mesh && meshKey.IsEmpty)
@@ -95,19 +110,21 @@ public static class RelayHandshake
         }
 
         await FrameIO.WriteAsync(stream, FrameType.ServerHello, noise.WriteMessage2(Payload(ClientKind.Node)), ct).ConfigureAwait(false);
+        var hash = noise.HandshakeHash;
+        var (send, receive) = noise.Split();
+        var session = new RelaySession(noise.RemoteStatic, kind, send, receive);
         if (kind == ClientKind.Mesh)
         {
-            var hash = noise.HandshakeHash;
-            var proof = await FrameIO.ReadAsync(reader, RelayConstants.MaxHandshakeBody, ct).ConfigureAwait(false);
+            var proof = await FrameIO.ReadSealedAsync(reader, new FrameOpener(receive), ct).ConfigureAwait(false);
             if (proof is not { Type: FrameType.MeshHello } p || !CryptographicOperations.FixedTimeEquals(p.Body, MeshProof(meshKey.Span, MeshClientLabel, hash)))
             {
                 throw new RelayProtocolException("mesh peer does not hold our mesh key");
             }
 
-            await FrameIO.WriteAsync(stream, FrameType.MeshHello, MeshProof(meshKey.Span, MeshServerLabel, hash), ct).ConfigureAwait(false);
+            await FrameIO.WriteSealedAsync(stream, new FrameSealer(send), FrameType.MeshHello, MeshProof(meshKey.Span, MeshServerLabel, hash), ct).ConfigureAwait(false);
         }
 
-        return (noise.RemoteStatic, kind);
+        return session;
     }
 
     /// <summary>The 32-byte mesh key derived from the text of a mesh key file (any length of secret).</summary>

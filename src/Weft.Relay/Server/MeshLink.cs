@@ -97,11 +97,11 @@ internal sealed partial class MeshLink : IAsyncDisposable
         var queue = new OutboundQueue(_options.QueuePackets * 8, _options.PerSenderPackets, 1024);
         using var connected = CancellationTokenSource.CreateLinkedTokenSource(ct);
         await using var timer = _time.CreateTimer(static s => EnqueueKeepAlive((OutboundQueue)s!), queue, RelayConstants.KeepAliveInterval, RelayConstants.KeepAliveInterval);
-        var writer = QueueWriter.PumpAsync(queue, transport.Stream, null, null, connected.Token);
+        var writer = QueueWriter.PumpAsync(queue, transport.Stream, transport.Sealer, null, null, connected.Token);
         _queue = queue;
         try
         {
-            await FrameLoop.RunAsync(transport.Reader, static (link, type, in body) => link.Handle(type, body), this, null, connected.Token).ConfigureAwait(false);
+            await FrameLoop.RunAsync(transport.Reader, transport.Opener, static (link, type, in body) => link.Handle(type, body), this, null, _server.Metrics, connected.Token).ConfigureAwait(false);
         }
         finally
         {

@@ -6,8 +6,9 @@ using Weft.Relay.Protocol;
 namespace Weft.Relay.Server;
 
 /// <summary>
-/// One authenticated connection on the relay (a node, or a mesh peer that dialled us): a reader that parses frames
-/// in place and routes packets, and a writer that drains this connection's <see cref="OutboundQueue"/>.
+/// One authenticated connection on the relay (a node, or a mesh peer that dialled us): a reader that opens and parses
+/// sealed frames in place and routes packets, and a writer that drains this connection's <see cref="OutboundQueue"/>
+/// and seals what it writes.
 /// </summary>
 internal sealed class RelayConnection
 {
@@ -24,6 +25,8 @@ internal sealed class RelayConnection
     private readonly RelayServer _server;
     private readonly Stream _stream;
     private readonly PipeReader _reader;
+    private readonly FrameSealer _sealer;
+    private readonly FrameOpener _opener;
     private readonly TimeProvider _time;
     private readonly TokenBucket? _rate;
     private readonly CancellationTokenSource _stop;
@@ -33,16 +36,18 @@ internal sealed class RelayConnection
     private long _lastNotHereAt;
     private bool _throttleNoticed;
 
-    public RelayConnection(RelayServer server, Stream stream, PipeReader reader, in Key32 key, ClientKind kind, RelayServerOptions options, TimeProvider time)
+    public RelayConnection(RelayServer server, Stream stream, PipeReader reader, RelaySession session, RelayServerOptions options, TimeProvider time)
     {
         _server = server;
         _stream = stream;
         _reader = reader;
+        _sealer = new FrameSealer(session.Send);
+        _opener = new FrameOpener(session.Receive);
         _time = time;
         _stop = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-        Key = key;
-        Kind = kind;
-        var mesh = kind == ClientKind.Mesh;
+        Key = session.RemoteKey;
+        Kind = session.Kind;
+        var mesh = Kind == ClientKind.Mesh;
         Queue = new OutboundQueue(mesh ? options.QueuePackets * 8 : options.QueuePackets, options.PerSenderPackets, mesh ? MeshControlFrames : NodeControlFrames);
         // Mesh peers are relays of our own region holding the mesh key: their clients were rate limited where they connected.
         _rate = mesh ? null : new TokenBucket(options.RateBytesPerSecond, options.BurstBytes, time);
@@ -102,7 +107,7 @@ internal sealed class RelayConnection
     {
         try
         {
-            await QueueWriter.PumpAsync(Queue, _stream, _server.Metrics, () => Volatile.Write(ref _lastWrite, _time.GetTimestamp()), ct).ConfigureAwait(false);
+            await QueueWriter.PumpAsync(Queue, _stream, _sealer, _server.Metrics, () => Volatile.Write(ref _lastWrite, _time.GetTimestamp()), ct).ConfigureAwait(false);
         }
         finally
         {
@@ -141,41 +146,54 @@ internal sealed class RelayConnection
 
     private async Task ReadLoopAsync(CancellationToken ct)
     {
+        try
+        {
+            await ReadFramesAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _opener.Release();
+        }
+    }
+
+    private async Task ReadFramesAsync(CancellationToken ct)
+    {
         while (true)
         {
             var result = await _reader.ReadAsync(ct).ConfigureAwait(false);
             var buffer = result.Buffer;
             Volatile.Write(ref _lastRead, _time.GetTimestamp());
-            var fault = false;
+            DropReason? fault = null;
             while (true)
             {
-                var parse = Frame.TryReadHeader(buffer, RelayConstants.MaxFrameBody, out var type, out var length);
-                if (parse == FrameParse.TooLarge)
-                {
-                    _server.Metrics.Drop(DropReason.TooLarge);
-                    fault = true;
-                    break;
-                }
-
-                if (parse == FrameParse.NeedMore)
+                var parse = _opener.TryOpen(buffer, out var type, out var body, out var consumed);
+                if (parse == SealedParse.NeedMore)
                 {
                     break;
                 }
 
-                if (!Handle(type, buffer.Slice(RelayConstants.FrameHeaderLength, length)))
+                fault = parse switch
                 {
-                    _server.Metrics.Drop(DropReason.Malformed);
-                    fault = true;
+                    SealedParse.TooLarge => DropReason.TooLarge,
+                    SealedParse.Forged => DropReason.Unauthenticated,
+                    _ when !Handle(type, body, consumed) => DropReason.Malformed,
+                    _ => null,
+                };
+                if (fault is not null)
+                {
                     break;
                 }
 
-                buffer = buffer.Slice(RelayConstants.FrameHeaderLength + length);
+                buffer = buffer.Slice(consumed);
             }
 
             _reader.AdvanceTo(buffer.Start, buffer.End);
-            if (fault)
+            if (fault is { } reason)
             {
-                _server.LogMalformed(Key);
+                // Anything but an authentic, well-formed frame ends the connection: after one forged frame the
+                // stream cannot be trusted to be in step, and the client reconnects with fresh keys.
+                _server.Metrics.Drop(reason);
+                _server.LogFrameFault(Key, reason, _opener.Counter);
                 return;
             }
 
@@ -201,13 +219,15 @@ internal sealed class RelayConnection
     }
 
     /// <summary>Acts on one frame; false when it is malformed or not allowed from this kind of client.</summary>
-    private bool Handle(FrameType type, ReadOnlySequence<byte> body)
+    /// <param name="wireLength">The bytes the sealed frame took on the wire (what the rate limit charges).</param>
+    private bool Handle(FrameType type, ReadOnlySequence<byte> body, int wireLength)
     {
         var length = (int)body.Length;
+        // Every authentic frame costs tokens, known or not; unknown types are skipped so a newer client can talk
+        // to an older relay.
+        _rate?.Take(Math.Max(MinFrameCost, wireLength));
         if (!Frame.TryGetBodyBounds(type, out var min, out var max))
         {
-            // Unknown types are skipped so a newer client can talk to an older relay; they still cost tokens.
-            _rate?.Take(Math.Max(MinFrameCost, length));
             return true;
         }
 
@@ -216,7 +236,6 @@ internal sealed class RelayConnection
             return false;
         }
 
-        _rate?.Take(Math.Max(MinFrameCost, RelayConstants.FrameHeaderLength + length));
         switch (type)
         {
             case FrameType.SendPacket when Kind == ClientKind.Node:

@@ -107,6 +107,7 @@ public sealed class RelayMetrics
         DropReason.HandshakeRateLimited => "handshake_rate_limited",
         DropReason.IdleTimeout => "idle_timeout",
         DropReason.ControlOverflow => "control_overflow",
+        DropReason.Unauthenticated => "unauthenticated",
         _ => reason.ToString(),
     };
 

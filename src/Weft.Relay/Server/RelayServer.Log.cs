@@ -21,8 +21,14 @@ public sealed partial class RelayServer
     [LoggerMessage(Level = LogLevel.Warning, Message = "relay: handshake from {Source} timed out")]
     private partial void LogHandshakeTimeout(IPAddress source);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "relay: closing {Key}: malformed or oversized frame")]
-    private partial void LogMalformedFrame(string key);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "relay: closing {Key}: frame {Counter} is {Reason}")]
+    private partial void LogFrameFault(string key, ulong counter, string reason);
 
-    internal void LogMalformed(Weft.Core.Crypto.Key32 key) => LogMalformedFrame(key.ToHex());
+    internal void LogFrameFault(Weft.Core.Crypto.Key32 key, DropReason reason, ulong counter) =>
+        LogFrameFault(key.ToHex(), counter, reason switch
+        {
+            DropReason.Unauthenticated => "not authentic (altered, replayed or injected on the way)",
+            DropReason.TooLarge => "oversized",
+            _ => "malformed",
+        });
 }

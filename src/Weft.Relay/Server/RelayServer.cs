@@ -107,14 +107,13 @@ public sealed partial class RelayServer : IAsyncDisposable
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 << 10, minimumReadSize: 16 << 10, leaveOpen: true));
         try
         {
-            Key32 key;
-            ClientKind kind;
+            RelaySession session;
             using (var deadline = new CancellationTokenSource(RelayConstants.HandshakeTimeout, _time))
             using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, deadline.Token))
             {
                 try
                 {
-                    (key, kind) = await RelayHandshake.AcceptAsync(stream, reader, _privateKey, _options.MeshKey, handshake.Token).ConfigureAwait(false);
+                    session = await RelayHandshake.AcceptAsync(stream, reader, _privateKey, _options.MeshKey, handshake.Token).ConfigureAwait(false);
                 }
                 catch (RelayProtocolException ex)
                 {
@@ -131,7 +130,7 @@ public sealed partial class RelayServer : IAsyncDisposable
             }
 
             Metrics.HandshakeDone();
-            var connection = new RelayConnection(this, stream, reader, key, kind, _options, _time);
+            var connection = new RelayConnection(this, stream, reader, session, _options, _time);
             await RunAuthenticatedAsync(connection, source, linked.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)

@@ -56,11 +56,11 @@ public sealed class FrameTests
             var (bytes, chunk) = pair;
             var pipe = new Pipe();
             var frames = 0;
-            var read = FrameLoop.RunAsync(pipe.Reader, static (int[] count, FrameType type, in ReadOnlySequence<byte> body) =>
+            var read = FrameLoop.RunAsync(pipe.Reader, TestCiphers.Direction().Opener, static (int[] count, FrameType type, in ReadOnlySequence<byte> body) =>
             {
                 count[0]++;
                 return type != FrameType.Ping || body.Length == 8;
-            }, new[] { frames }, null, Ct);
+            }, new[] { frames }, null, null, Ct);
             for (var i = 0; i < bytes.Length; i += chunk)
             {
                 pipe.Writer.WriteAsync(bytes.AsMemory(i, Math.Min(chunk, bytes.Length - i)), Ct).AsTask().GetAwaiter().GetResult();

@@ -18,10 +18,37 @@ public sealed class HandshakeTests
 
         var accept = RelayHandshake.AcceptAsync(server, PipeReader.Create(server), relay, default, Ct);
         await RelayHandshake.ConnectAsync(client, PipeReader.Create(client), node, Curve25519.PublicKey(relay), ClientKind.Node, default, Ct);
-        var (key, kind) = await accept;
+        var session = await accept;
 
-        Assert.Equal(Curve25519.PublicKey(node), key);
-        Assert.Equal(ClientKind.Node, kind);
+        Assert.Equal(Curve25519.PublicKey(node), session.RemoteKey);
+        Assert.Equal(ClientKind.Node, session.Kind);
+    }
+
+    [Fact]
+    public async Task Handshake_GivesBothSidesMatchingFrameCiphers_OnePerDirection()
+    {
+        var relay = Curve25519.GeneratePrivateKey();
+        var (client, server) = DuplexStream.CreatePair();
+        var accept = RelayHandshake.AcceptAsync(server, PipeReader.Create(server), relay, default, Ct);
+        var near = await RelayHandshake.ConnectAsync(client, PipeReader.Create(client), Curve25519.GeneratePrivateKey(), Curve25519.PublicKey(relay), ClientKind.Node, default, Ct);
+        var far = await accept;
+
+        Assert.Equal(Curve25519.PublicKey(relay), near.RemoteKey);
+        var sealedUp = Seal(near.Send, [1, 2, 3]);
+        var sealedDown = Seal(far.Send, [1, 2, 3]);
+        // Each direction has its own key: the same plaintext at the same counter seals differently.
+        Assert.NotEqual(sealedUp, sealedDown);
+        Assert.True(far.Receive.TryOpen(sealedUp, new byte[3]));
+        Assert.True(near.Receive.TryOpen(sealedDown, new byte[3]));
+        // A side cannot open what it sealed itself (that would let a reflected frame pass).
+        Assert.False(near.Receive.TryOpen(Seal(near.Send, [4]), new byte[1]));
+    }
+
+    private static byte[] Seal(ControlCipher cipher, byte[] plaintext)
+    {
+        var sealedBytes = new byte[plaintext.Length + Aead.TagLength];
+        cipher.Seal(plaintext, sealedBytes);
+        return sealedBytes;
     }
 
     [Fact]

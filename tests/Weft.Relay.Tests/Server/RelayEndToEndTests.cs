@@ -150,10 +150,11 @@ public sealed class RelayEndToEndTests
         await b.Client.WaitConnectedAsync(Ct);
         await using var bad = await RelayTransport.ConnectAsync(relay.Url, Curve25519.GeneratePrivateKey(), relay.Server.PublicKey, ClientKind.Node, default, null, Ct);
 
-        // A send-packet frame too short to hold its destination key, then one declaring 2 GB.
-        var frame = new byte[5 + 3];
+        // An authentic send-packet frame too short to hold its destination key.
+        var frame = new byte[5 + 3 + Aead.TagLength];
         Frame.WriteHeader(frame, FrameType.SendPacket, 3);
-        await bad.Stream.WriteAsync(frame, Ct);
+        var n = bad.Sealer.Seal(frame.AsSpan(0, 5 + 3), frame);
+        await bad.Stream.WriteAsync(frame.AsMemory(0, n), Ct);
         await bad.Stream.FlushAsync(Ct);
 
         var closed = await bad.Reader.ReadAsync(Ct);
@@ -164,6 +165,7 @@ public sealed class RelayEndToEndTests
         }
 
         Assert.Equal(1, relay.Server.Metrics.Drops(DropReason.Malformed));
+        Assert.Equal(0, relay.Server.Metrics.Drops(DropReason.Unauthenticated));
         await a.DeliverAsync(b, [7]);
     }
 
@@ -226,6 +228,49 @@ public sealed class RelayEndToEndTests
 
         Assert.Equal(HttpStatusCode.UpgradeRequired, response.StatusCode);
         Assert.Contains(RelayConstants.UpgradeToken, await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VersionOneClient_IsRefused_WithAStatusLineThatSaysWhy()
+    {
+        await using var relay = await TestRelay.StartAsync();
+        using var http = new HttpClient();
+        // A v1 client first fetches the key where it always did, then upgrades on the v1 path.
+        Assert.Equal(relay.Server.PublicKey.ToHex(), await http.GetStringAsync(new Uri(relay.Url, RelayConstants.LegacyKeyPath), Ct));
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(relay.Url.Host, relay.Url.Port, Ct);
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET /relay/v1 HTTP/1.1\r\nHost: {relay.Url.Authority}\r\nConnection: Upgrade\r\nUpgrade: weft-relay-v1\r\n\r\n"), Ct);
+
+        var response = await ReadHeadAsync(socket);
+
+        // The status line is what a v1 client logs ("relay refused the upgrade: ...").
+        var statusLine = response.Split("\r\n")[0];
+        Assert.StartsWith("HTTP/1.1 426 ", statusLine, StringComparison.Ordinal);
+        Assert.Contains("v1 is no longer served; upgrade weft", statusLine, StringComparison.Ordinal);
+        Assert.Contains("Upgrade: weft-relay-v2", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, relay.Server.Metrics.Handshakes);
+    }
+
+    [Fact]
+    public async Task ClientOfThisVersion_AtAServerWithoutThePath_IsToldTheRelayMayBeTooOld()
+    {
+        // A v1 relay (or any HTTP server) answers 404 on the v2 path.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var url = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
+        var server = Task.Run(async () =>
+        {
+            using var peer = await listener.AcceptSocketAsync(Ct);
+            var request = await ReadHeadAsync(peer);
+            await peer.SendAsync("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), Ct);
+            return request;
+        }, Ct);
+
+        var error = await Assert.ThrowsAsync<RelayProtocolException>(() =>
+            RelayTransport.ConnectAsync(url, Curve25519.GeneratePrivateKey(), Curve25519.PublicKey(Curve25519.GeneratePrivateKey()), ClientKind.Node, default, null, Ct));
+
+        Assert.StartsWith("GET /relay/v2 HTTP/1.1", await server, StringComparison.Ordinal);
+        Assert.Contains("too old to speak weft-relay-v2", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -367,6 +412,20 @@ public sealed class RelayEndToEndTests
 
         Assert.Equal(2, refused);
         Assert.Equal(2, relay.Server.Metrics.Drops(DropReason.HandshakeRateLimited));
+    }
+
+    /// <summary>Reads an HTTP response head (status line and headers) byte by byte.</summary>
+    private static async Task<string> ReadHeadAsync(Socket socket)
+    {
+        var response = new List<byte>();
+        var one = new byte[1];
+        while (!Encoding.ASCII.GetString([.. response]).EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            Assert.Equal(1, await socket.ReceiveAsync(one, Ct));
+            response.Add(one[0]);
+        }
+
+        return Encoding.ASCII.GetString([.. response]);
     }
 
     /// <summary>A raw socket that has done the HTTP upgrade and nothing else.</summary>

@@ -42,12 +42,16 @@ internal sealed class TestRelay : IAsyncDisposable
 /// <summary>A node's relay client plus a channel of every packet it received.</summary>
 internal sealed class TestNode : IAsyncDisposable
 {
-    private TestNode(RelayClient client, PrivateKey key, System.Threading.Channels.Channel<(NodePublic, byte[])> received)
+    private TestNode(RelayClient client, PrivateKey key, System.Threading.Channels.Channel<(NodePublic, byte[])> received, System.Collections.Concurrent.ConcurrentQueue<byte[]> history)
     {
         Client = client;
         Key = new NodePublic(key.PublicKey());
         Received = received;
+        History = history;
     }
+
+    /// <summary>Every packet received, in order, whether or not a test has read it from <see cref="Received"/>.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<byte[]> History { get; }
 
     public RelayClient Client { get; }
 
@@ -55,13 +59,21 @@ internal sealed class TestNode : IAsyncDisposable
 
     public System.Threading.Channels.Channel<(NodePublic Source, byte[] Packet)> Received { get; }
 
-    public static TestNode Start(Uri url, Weft.Core.Crypto.Key32? relayKey, PrivateKey? key = null)
+    public static TestNode Start(Uri url, Weft.Core.Crypto.Key32? relayKey, PrivateKey? key = null) =>
+        Start(new RelayClientOptions { Url = url, RelayPublic = relayKey, FirstBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(500) }, key ?? PrivateKey.Generate());
+
+    public static TestNode Start(RelayClientOptions options, PrivateKey nodeKey)
     {
-        var nodeKey = key ?? PrivateKey.Generate();
         var received = System.Threading.Channels.Channel.CreateUnbounded<(NodePublic, byte[])>();
-        var client = new RelayClient(new RelayClientOptions { Url = url, RelayPublic = relayKey, FirstBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(500) }, nodeKey, NullLogger.Instance);
-        client.Start((source, packet) => received.Writer.TryWrite((source, packet.ToArray())));
-        return new TestNode(client, nodeKey, received);
+        var client = new RelayClient(options, nodeKey, NullLogger.Instance);
+        var history = new System.Collections.Concurrent.ConcurrentQueue<byte[]>();
+        client.Start((source, packet) =>
+        {
+            var copy = packet.ToArray();
+            history.Enqueue(copy);
+            received.Writer.TryWrite((source, copy));
+        });
+        return new TestNode(client, nodeKey, received, history);
     }
 
     /// <summary>The next packet received, within a hang guard.</summary>

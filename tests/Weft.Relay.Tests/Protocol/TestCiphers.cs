@@ -1,0 +1,33 @@
+using Weft.Core.Control;
+using Weft.Core.Crypto;
+using Weft.Relay.Protocol;
+
+namespace Weft.Relay.Tests.Protocol;
+
+/// <summary>Frame ciphers from a real Noise IK exchange run in memory, for tests of sealing without a connection.</summary>
+internal static class TestCiphers
+{
+    /// <summary>One direction: a sealer and the opener that matches it.</summary>
+    public static (FrameSealer Sealer, FrameOpener Opener) Direction()
+    {
+        var relay = Curve25519.GeneratePrivateKey();
+        var initiator = NoiseIK.Initiator(Curve25519.GeneratePrivateKey(), Curve25519.PublicKey(relay));
+        var responder = NoiseIK.Responder(relay);
+        Assert.True(responder.TryReadMessage1(initiator.WriteMessage1([]), out _));
+        Assert.True(initiator.TryReadMessage2(responder.WriteMessage2([]), out _));
+        var (send, _) = initiator.Split();
+        var (_, receive) = responder.Split();
+        return (new FrameSealer(send), new FrameOpener(receive));
+    }
+
+    /// <summary>A plaintext frame sealed: what goes on the wire.</summary>
+    public static byte[] Seal(FrameSealer sealer, FrameType type, ReadOnlySpan<byte> body)
+    {
+        var frame = new byte[RelayConstants.FrameHeaderLength + body.Length + Aead.TagLength];
+        Frame.WriteHeader(frame, type, body.Length);
+        body.CopyTo(frame.AsSpan(RelayConstants.FrameHeaderLength));
+        var n = sealer.Seal(frame.AsSpan(0, RelayConstants.FrameHeaderLength + body.Length), frame);
+        Assert.Equal(frame.Length, n);
+        return frame;
+    }
+}
