@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Weft.Lab;
+using Weft.Node.LocalApi;
 
 namespace Weft.Integration.Tests.Tailnet;
 
@@ -20,13 +22,24 @@ public sealed class TailnetCliTests
     }
 
     [Fact]
-    public async Task Netcheck_IsAnHonestError_NotAFakeReport()
+    public async Task Netcheck_MeasuresUdpAndTheEmbeddedRelay_AndNamesTheHome()
     {
-        var result = await Command.RunAsync([WeftExecutable.Find(), "netcheck"], timeout: TimeSpan.FromSeconds(60));
+        await using var tailnet = await TailnetLab.StartAsync();
+        var a = await tailnet.AddNodeAsync("alpha", await tailnet.AuthKeyAsync());
 
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("not available", result.StandardError, StringComparison.Ordinal);
-        Assert.Equal("", result.StandardOutput);
+        var json = (await a.CliAsync(["netcheck", "--json"])).EnsureSuccess().StandardOutput;
+        var report = JsonSerializer.Deserialize(json, LocalApiJsonContext.Default.NetcheckResponse)!;
+        Assert.True(report.Udp);
+        // No NAT on the lab hub: the STUN server sees the node's own veth address (10.200.N.2).
+        Assert.StartsWith("10.200.", report.PublicIPv4, StringComparison.Ordinal);
+        var region = Assert.Single(report.RegionLatencyMs).Key;
+        Assert.Equal(region, report.PreferredRegion);
+        Assert.Equal(region, report.HomeRelay);
+        Assert.Contains(report.PublicIPv4, report.Endpoints);
+
+        var text = (await a.CliAsync(["netcheck"])).EnsureSuccess().StandardOutput;
+        Assert.Contains("UDP: yes", text, StringComparison.Ordinal);
+        Assert.Contains($"Home relay: {region}", text, StringComparison.Ordinal);
     }
 
     [Fact]
