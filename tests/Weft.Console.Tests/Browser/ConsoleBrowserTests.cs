@@ -1,6 +1,8 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Weft.Console.Tests.Fixtures;
 using Weft.Control.Storage;
+using Weft.Core.Control;
 using static Microsoft.Playwright.Assertions;
 
 namespace Weft.Console.Tests.Browser;
@@ -10,7 +12,7 @@ namespace Weft.Console.Tests.Browser;
 /// provider: live machine list, rename, policy errors at their line, refused failing tests, auth keys that
 /// register a real protocol client, a member kept off the policy page, and screenshots of every page in both themes.
 /// </summary>
-public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+public sealed partial class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
 {
     private ConsoleHost Host => fixture.Host;
 
@@ -61,7 +63,10 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
         await editor.FillAsync("{\n  \"acls\": [\n    {\"action\": \"accept\",, }\n  ]\n}");
         await page.Locator("[data-testid=policy-validate]").ClickAsync();
         await Expect(page.Locator("[data-testid=policy-problems]")).ToContainTextAsync("line 3");
-        await Expect(page.Locator("[data-line='3']")).ToHaveClassAsync("policy-line-error");
+        // Marked in the editor itself: the line's background and its number in the gutter.
+        await Expect(page.Locator("[data-testid=policy-editor-lines] [data-line='3']")).ToHaveClassAsync(new Regex("policy-line-error"));
+        await Expect(page.Locator("[data-testid=policy-editor-box] .hj-gutter-error")).ToHaveTextAsync("3");
+        await Expect(page.Locator("[data-testid=policy-editor-lines] .policy-line-error")).ToHaveCountAsync(1);
 
         await editor.FillAsync("""
             {
@@ -123,6 +128,7 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
         BrowserFixture.EnsureOrSkip();
         var ct = TestContext.Current.CancellationToken;
         await using var device = await TestDevice.JoinAsync(Host.Address, await AuthKeyAsync(ct), "shot-box", ct);
+        await device.ReportAsync(WithNetInfo("shot-box", new NetInfo { HomeRelay = "fra", UdpWorks = true, MappingVariesByDestination = false, PortMapping = "pcp", DirectPeers = 2 }), ct);
         var node = (await Host.Store.ListNodesAsync(null, ct)).First(n => n.Name == "shot-box");
         string[] pages = ["/admin/machines", $"/admin/machines/{node.Id}", "/admin/users", "/admin/acls", "/admin/dns", "/admin/keys", "/admin/settings"];
         foreach (var theme in new[] { "light", "dark" })
@@ -133,6 +139,11 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
                 await page.GotoAsync(path + "?theme=" + theme);
                 await BrowserFixture.LiveAsync(page);
                 await Expect(page.Locator("h1")).ToBeVisibleAsync();
+                if (path == "/admin/machines")
+                {
+                    await Expect(page.Locator("[data-testid=path-shot-box]")).ToHaveTextAsync("direct");
+                }
+
                 var file = Path.Combine(BrowserFixture.Artifacts, $"{theme}-{path.Trim('/').Replace('/', '-')}.png");
                 await page.ScreenshotAsync(new() { Path = file, FullPage = true });
                 Assert.True(new FileInfo(file).Length > 0);

@@ -11,10 +11,12 @@ namespace Weft.Console.Tests.Fixtures;
 internal sealed class TestDevice : IAsyncDisposable
 {
     private readonly ControlClient _client;
+    private readonly string _nodeKey;
 
-    private TestDevice(ControlClient client, RegisterResponse registration)
+    private TestDevice(ControlClient client, string nodeKey, RegisterResponse registration)
     {
         _client = client;
+        _nodeKey = nodeKey;
         Registration = registration;
     }
 
@@ -34,8 +36,11 @@ internal sealed class TestDevice : IAsyncDisposable
             await client.ReceiveMapAsync(ct);
         }
 
-        return new TestDevice(client, registration);
+        return new TestDevice(client, nodeKey, registration);
     }
+
+    /// <summary>Sends new host info on the open connection, as a daemon does after a network check; the server stores it without answering.</summary>
+    public Task ReportAsync(HostInfo info, CancellationToken ct) => _client.SendMapRequestAsync(new MapRequest { NodeKey = _nodeKey, HostInfo = info }, ct);
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 }
