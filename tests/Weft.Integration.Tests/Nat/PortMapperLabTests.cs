@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Weft.Lab;
 using Weft.Lab.Nat;
@@ -7,7 +8,10 @@ using Weft.Node.PortMapping;
 
 namespace Weft.Integration.Tests.Nat;
 
-/// <summary>The port mapper against Debian's miniupnpd on a lab router: the mapping appears in nftables and carries UDP from the internet in.</summary>
+/// <summary>
+/// The port mapper against Debian's miniupnpd on a lab router, once per protocol (PCP, NAT-PMP, UPnP IGD): the
+/// mapping appears in nftables and carries UDP from the internet in.
+/// </summary>
 public sealed class PortMapperLabTests
 {
     private const ushort NodePort = 41641;
@@ -16,6 +20,7 @@ public sealed class PortMapperLabTests
     [Theory]
     [InlineData(PortMappingProtocol.Pcp)]
     [InlineData(PortMappingProtocol.NatPmp)]
+    [InlineData(PortMappingProtocol.Upnp)]
     public async Task Miniupnpd_Map_ForwardsUdpFromTheInternetAndDisposeRemovesIt(PortMappingProtocol protocol)
     {
         LabRequirements.EnsureOrSkip();
@@ -24,15 +29,23 @@ public sealed class PortMapperLabTests
         var nat = await NatLab.CreateAsync(lab);
         var site = await nat.AddSiteAsync("upnp", NatKind.Upnp);
         var host = site.Hosts[0];
-        using var node = host.Namespace.CreateUdpSocket(new IPEndPoint(IPAddress.Parse(host.Address), NodePort));
+        var address = IPAddress.Parse(host.Address);
+        using var node = host.Namespace.CreateUdpSocket(new IPEndPoint(address, NodePort));
         var mapper = new PortMapper(
             new PortMapperOptions
             {
                 Gateway = IPAddress.Parse(site.LanAddress),
                 InternalPort = NodePort,
-                // Without our address PCP cannot be asked, so the mapper goes straight to NAT-PMP.
-                ClientAddress = protocol == PortMappingProtocol.Pcp ? IPAddress.Parse(host.Address) : null,
-                SocketFactory = () => host.Namespace.CreateUdpSocket(new IPEndPoint(IPAddress.Parse(host.Address), 0)),
+                // miniupnpd speaks all three: force the one under test. Without our address PCP cannot be asked at all.
+                Protocols = protocol switch
+                {
+                    PortMappingProtocol.Pcp => PortMappingServices.All,
+                    PortMappingProtocol.NatPmp => PortMappingServices.NatPmp,
+                    _ => PortMappingServices.Upnp,
+                },
+                ClientAddress = protocol == PortMappingProtocol.NatPmp ? null : address,
+                SocketFactory = () => host.Namespace.CreateUdpSocket(new IPEndPoint(address, 0)),
+                TcpSocketFactory = () => host.Namespace.CreateSocket(SocketType.Stream, ProtocolType.Tcp, new IPEndPoint(address, 0)),
             },
             TimeProvider.System,
             NullLogger<PortMapper>.Instance);
@@ -41,7 +54,13 @@ public sealed class PortMapperLabTests
         var services = await mapper.ProbeAsync(ct);
         var lease = await mapper.MapAsync(ct);
 
-        Assert.True(services.HasFlag(PortMappingServices.NatPmp), services.ToString());
+        var expected = protocol switch
+        {
+            PortMappingProtocol.Pcp => PortMappingServices.Pcp | PortMappingServices.NatPmp | PortMappingServices.Upnp,
+            PortMappingProtocol.NatPmp => PortMappingServices.NatPmp,
+            _ => PortMappingServices.Upnp,
+        };
+        Assert.Equal(expected, services);
         Assert.True(lease is not null, "no mapping; miniupnpd said:\n" + site.MiniUpnpd?.Output);
         Assert.Equal(protocol, lease.Protocol);
         Assert.Equal(IPAddress.Parse(site.WanAddress), lease.External.Address);
@@ -60,5 +79,6 @@ public sealed class PortMapperLabTests
 
         Assert.DoesNotContain($"dport {port}", await site.ListRulesetAsync(), StringComparison.Ordinal);
         Assert.Equal(0, mapper.Counters.ForeignSource + mapper.Counters.WrongNonce + mapper.Counters.Malformed);
+        Assert.Equal(0, mapper.Counters.UpnpMalformed + mapper.Counters.UpnpFaults + mapper.Counters.UpnpRefused);
     }
 }
