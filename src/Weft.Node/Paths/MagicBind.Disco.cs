@@ -8,11 +8,11 @@ namespace Weft.Node.Paths;
 public sealed partial class MagicBind
 {
     /// <summary>A bug in disco handling must cost one message, never the socket's reader thread (and with it the daemon).</summary>
-    private void HandleDiscoSafely(ReadOnlySpan<byte> datagram, UdpEndpoint from, NodePublic? relayedFrom)
+    private void HandleDiscoSafely(ReadOnlySpan<byte> datagram, UdpEndpoint from, NodePublic? relayedFrom, ProbeSocket? via = null)
     {
         try
         {
-            HandleDisco(datagram, from, relayedFrom);
+            HandleDisco(datagram, from, relayedFrom, via);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -23,9 +23,10 @@ public sealed partial class MagicBind
 
     /// <summary>
     /// Handles one sealed disco message from <paramref name="from"/> (direct) or through the relay from
-    /// <paramref name="relayedFrom"/>. Everything not from a peer, not sealed by it, or seen before is dropped and counted.
+    /// <paramref name="relayedFrom"/>, on the main socket or birthday socket <paramref name="via"/>. Everything not from a
+    /// peer, not sealed by it, or seen before is dropped and counted.
     /// </summary>
-    private void HandleDisco(ReadOnlySpan<byte> datagram, UdpEndpoint from, NodePublic? relayedFrom)
+    private void HandleDisco(ReadOnlySpan<byte> datagram, UdpEndpoint from, NodePublic? relayedFrom, ProbeSocket? via)
     {
         var sender = DiscoCodec.ReadSender(datagram);
         if (!_peers.ByDisco.TryGetValue(sender, out var peer))
@@ -68,10 +69,10 @@ public sealed partial class MagicBind
                     Interlocked.Increment(ref _discoForged);
                     return;
                 }
-                OnPing(peer, message, from, viaRelay);
+                OnPing(peer, message, from, viaRelay, via);
                 break;
             case DiscoMessageType.Pong:
-                OnPong(peer, message, from, viaRelay);
+                OnPong(peer, message, from, viaRelay, via);
                 break;
             case DiscoMessageType.CallMeMaybe:
                 OnCallMeMaybe(peer, message);
@@ -79,10 +80,11 @@ public sealed partial class MagicBind
         }
     }
 
-    private void OnPing(MagicPeer peer, DiscoMessage ping, UdpEndpoint from, bool viaRelay)
+    private void OnPing(MagicPeer peer, DiscoMessage ping, UdpEndpoint from, bool viaRelay, ProbeSocket? via)
     {
         var pong = new DiscoMessage { Type = DiscoMessageType.Pong, TxId = ping.TxId, Observed = viaRelay ? default : from };
-        SendDisco(peer, pong, viaRelay ? default : from);
+        // Answer on the socket it came in on: on a birthday socket, that is the one mapping the peer's NAT lets through.
+        SendDisco(peer, pong, viaRelay ? default : from, via);
         if (viaRelay)
         {
             return;
@@ -91,17 +93,17 @@ public sealed partial class MagicBind
         bool added;
         lock (peer.Gate)
         {
-            added = peer.AddCandidate(from, fromNetmap: false);
+            added = peer.AddCandidate(from, fromNetmap: false, via);
         }
         _byDirect[from] = peer;
         if (added)
         {
-            LogCandidateLearned(_logger, peer.NodeKey.ToString(), from.ToString());
-            PingNow(peer, [from]);
+            LogCandidateLearned(_logger, peer.NodeKey.ToString(), via is null ? from.ToString() : $"{from} (birthday socket {via.Port})");
+            PingNow(peer, [from], via);
         }
     }
 
-    private void OnPong(MagicPeer peer, DiscoMessage pong, UdpEndpoint from, bool viaRelay)
+    private void OnPong(MagicPeer peer, DiscoMessage pong, UdpEndpoint from, bool viaRelay, ProbeSocket? via)
     {
         var now = _time.GetTimestamp();
         bool changed;
@@ -118,12 +120,20 @@ public sealed partial class MagicBind
                 peer.RelayLatency = rtt;
                 return;
             }
-            if (pending.To != from)
+            if (pending.To != from || pending.Via != via)
             {
-                // Answered from another address than we pinged: the path we asked about is not proven.
+                // Answered from another address (or on another socket) than we pinged: the path we asked about is not proven.
                 return;
             }
-            var candidate = peer.Candidates.Find(c => c.Endpoint == from);
+            var candidate = peer.Candidates.Find(c => c.Endpoint == from && c.Via == via);
+            if (candidate is null && pending.Spray)
+            {
+                // A sprayed guess hit the peer's NAT mapping: that port is the way in.
+                peer.AddCandidate(from, fromNetmap: false, via);
+                candidate = peer.Candidates.Find(c => c.Endpoint == from && c.Via == via);
+                _byDirect[from] = peer;
+                Interlocked.Increment(ref _birthdayHits);
+            }
             if (candidate is null)
             {
                 return;
@@ -160,8 +170,8 @@ public sealed partial class MagicBind
         PingNow(peer, endpoints);
     }
 
-    /// <summary>Pings the given endpoints of <paramref name="peer"/> at once, outside the heartbeat.</summary>
-    private void PingNow(MagicPeer peer, List<UdpEndpoint> endpoints)
+    /// <summary>Pings the given endpoints of <paramref name="peer"/> at once (from the main socket or <paramref name="via"/>), outside the heartbeat.</summary>
+    private void PingNow(MagicPeer peer, List<UdpEndpoint> endpoints, ProbeSocket? via = null)
     {
         var now = _time.GetTimestamp();
         var pings = new List<(UdpEndpoint To, UInt128 TxId)>(endpoints.Count);
@@ -170,13 +180,13 @@ public sealed partial class MagicBind
             foreach (var endpoint in endpoints)
             {
                 var txId = DiscoMessage.NewTxId();
-                peer.Pending[txId] = new PendingPing(endpoint, now);
+                peer.Pending[txId] = new PendingPing(endpoint, now, via);
                 pings.Add((endpoint, txId));
             }
         }
         foreach (var (to, txId) in pings)
         {
-            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey.Value }, to);
+            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey.Value }, to, via);
         }
     }
 
@@ -188,7 +198,7 @@ public sealed partial class MagicBind
     private void Probe(MagicPeer peer)
     {
         var now = _time.GetTimestamp();
-        List<(UdpEndpoint To, UInt128 TxId)> pings;
+        List<(UdpEndpoint To, ProbeSocket? Via, UInt128 TxId)> pings;
         bool callMeMaybe;
         lock (peer.Gate)
         {
@@ -197,18 +207,18 @@ public sealed partial class MagicBind
                 return;
             }
             peer.LastProbe = now;
-            pings = new List<(UdpEndpoint, UInt128)>(peer.Candidates.Count + 1);
+            pings = new List<(UdpEndpoint, ProbeSocket?, UInt128)>(peer.Candidates.Count + 1);
             foreach (var candidate in peer.Candidates)
             {
-                pings.Add((candidate.Endpoint, DiscoMessage.NewTxId()));
+                pings.Add((candidate.Endpoint, candidate.Via, DiscoMessage.NewTxId()));
             }
             if (_relay is not null)
             {
-                pings.Add((default, DiscoMessage.NewTxId()));
+                pings.Add((default, null, DiscoMessage.NewTxId()));
             }
-            foreach (var (to, txId) in pings)
+            foreach (var (to, via, txId) in pings)
             {
-                peer.Pending[txId] = new PendingPing(to, now);
+                peer.Pending[txId] = new PendingPing(to, now, via);
             }
             callMeMaybe = _relay is not null && !peer.Current.IsDirect && _localEndpoints.Length > 0
                 && (peer.LastCallMeMaybe == 0 || _time.GetElapsedTime(peer.LastCallMeMaybe, now) >= PathConstants.CallMeMaybeInterval);
@@ -217,18 +227,22 @@ public sealed partial class MagicBind
                 peer.LastCallMeMaybe = now;
             }
         }
-        foreach (var (to, txId) in pings)
+        foreach (var (to, via, txId) in pings)
         {
-            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey.Value }, to);
+            SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.Ping, TxId = txId, NodeKey = _nodeKey.Value }, to, via);
         }
         if (callMeMaybe)
         {
             SendDisco(peer, new DiscoMessage { Type = DiscoMessageType.CallMeMaybe, Endpoints = _localEndpoints }, default);
         }
+        if (!peer.Current.IsDirect)
+        {
+            BirthdayRound(peer, now);
+        }
     }
 
-    /// <summary>Seals and sends a disco message directly to <paramref name="to"/>, or through the relay when it is empty.</summary>
-    private void SendDisco(MagicPeer peer, DiscoMessage message, UdpEndpoint to)
+    /// <summary>Seals and sends a disco message directly to <paramref name="to"/> (from the main socket or <paramref name="via"/>), or through the relay when it is empty.</summary>
+    private void SendDisco(MagicPeer peer, DiscoMessage message, UdpEndpoint to, ProbeSocket? via = null)
     {
         Span<byte> plaintext = stackalloc byte[DiscoMessage.MaxLength];
         var length = message.Write(plaintext);
@@ -243,6 +257,11 @@ public sealed partial class MagicBind
             }
             if (_inbound is null)
             {
+                return;
+            }
+            if (via is not null)
+            {
+                via.Send(buffer.AsSpan(0, sealedLength), to);
                 return;
             }
             _inner.Send([buffer], [sealedLength], to);

@@ -21,4 +21,7 @@ public sealed partial class MagicBind
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "STUN server {Server} sees us as {Mapped}")]
     private static partial void LogStunMapped(ILogger logger, string server, string mapped);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "birthday probing: opened only {Count} sockets ({Error})")]
+    private static partial void LogBirthdaySocketsShort(ILogger logger, int count, string error);
 }

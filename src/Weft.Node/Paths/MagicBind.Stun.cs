@@ -79,6 +79,8 @@ public sealed partial class MagicBind
     public async Task<NetcheckReport> NetcheckAsync(RelayMap map, CancellationToken ct)
     {
         var report = await Netcheck.RunAsync(map, StunAsync, ct).ConfigureAwait(false);
+        // Two servers saw different ports: we are the hard side of any pair with an easy peer (birthday probing).
+        HardNat = report.MappingVariesByDestination == true;
         var endpoints = new List<UdpEndpoint>();
         if (_mapped is { } mapped)
         {

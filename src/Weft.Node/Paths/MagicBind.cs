@@ -174,6 +174,7 @@ public sealed partial class MagicBind : IBind
             }
             lock (peer.Gate)
             {
+                peer.HardNat = config.HardNat;
                 foreach (var endpoint in config.Endpoints)
                 {
                     peer.AddCandidate(endpoint, fromNetmap: true);
@@ -186,6 +187,13 @@ public sealed partial class MagicBind : IBind
             byDisco.TryAdd(peer.DiscoKey, peer);
         }
         _peers = new PeerTable(bySynthetic, byNode, byDisco);
+        foreach (var gone in old.ByNode.Values)
+        {
+            if (!byNode.TryGetValue(gone.NodeKey, out var kept) || kept != gone)
+            {
+                CloseBirthdaySockets(gone, keepWinners: false);
+            }
+        }
         foreach (var (endpoint, peer) in _byDirect)
         {
             if (!byNode.TryGetValue(peer.NodeKey, out var kept) || kept != peer)
@@ -296,7 +304,17 @@ public sealed partial class MagicBind : IBind
         var path = peer.Current;
         if (path.IsDirect)
         {
-            _inner.Send(buffers, sizes, path.Direct);
+            if (path.Via is { } via)
+            {
+                for (var i = 0; i < buffers.Length && i < sizes.Length; i++)
+                {
+                    via.Send(buffers[i].AsSpan(0, sizes[i]), path.Direct);
+                }
+            }
+            else
+            {
+                _inner.Send(buffers, sizes, path.Direct);
+            }
         }
         else if (_relay is not null)
         {
@@ -321,6 +339,10 @@ public sealed partial class MagicBind : IBind
         _timer.Dispose();
         Close();
         _inner.Dispose();
+        foreach (var peer in _peers.ByNode.Values)
+        {
+            CloseBirthdaySockets(peer, keepWinners: false);
+        }
     }
 
     // Caller holds _gate.
@@ -367,7 +389,7 @@ public sealed partial class MagicBind : IBind
                     var datagram = buffers[i].AsSpan(0, sizes[i]);
                     if (DiscoCodec.LooksLikeDisco(datagram))
                     {
-                        HandleDiscoSafely(datagram, sources[i], relayedFrom: null);
+                        HandleDiscoSafely(datagram, sources[i], relayedFrom: null, via: null);
                         continue;
                     }
                     if (StunMessage.LooksLikeStun(datagram) && TryHandleStun(datagram))

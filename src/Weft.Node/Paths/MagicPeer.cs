@@ -11,7 +11,7 @@ namespace Weft.Node.Paths;
 internal sealed class MagicPeer
 {
     /// <summary>The path when no direct one is trusted: the relay.</summary>
-    public static readonly PathChoice Relayed = new(default, TimeSpan.Zero);
+    public static readonly PathChoice Relayed = new(default, TimeSpan.Zero, null);
 
     public MagicPeer(NodePublic nodeKey, DiscoPublic discoKey, Key32 sharedKey, UdpEndpoint synthetic)
     {
@@ -53,12 +53,24 @@ internal sealed class MagicPeer
     /// <summary>The latest round trip through the relay, when a relayed ping was answered.</summary>
     public TimeSpan? RelayLatency;
 
-    /// <summary>Caller holds <see cref="Gate"/>. Adds an endpoint unless known; false when it was known.</summary>
-    public bool AddCandidate(UdpEndpoint endpoint, bool fromNetmap)
+    /// <summary>The peer reported a hard NAT (its mapping varies by destination): with an easy NAT here, we spray it.</summary>
+    public bool HardNat;
+
+    /// <summary>When the current (or last) birthday attempt began; 0 when none was made.</summary>
+    public long BirthdayStarted;
+
+    /// <summary>Our extra sockets for this peer while we are the hard side of an attempt (and the winner after it).</summary>
+    public List<ProbeSocket>? BirthdaySockets;
+
+    /// <summary>
+    /// Caller holds <see cref="Gate"/>. Adds an endpoint (reached from our main socket, or from a birthday socket
+    /// <paramref name="via"/>) unless known; false when it was known.
+    /// </summary>
+    public bool AddCandidate(UdpEndpoint endpoint, bool fromNetmap, ProbeSocket? via = null)
     {
         foreach (var candidate in Candidates)
         {
-            if (candidate.Endpoint == endpoint)
+            if (candidate.Endpoint == endpoint && candidate.Via == via)
             {
                 candidate.FromNetmap |= fromNetmap;
                 return false;
@@ -73,7 +85,7 @@ internal sealed class MagicPeer
             }
             Candidates.RemoveAt(oldest);
         }
-        Candidates.Add(new Candidate(endpoint) { FromNetmap = fromNetmap });
+        Candidates.Add(new Candidate(endpoint, via) { FromNetmap = fromNetmap });
         return true;
     }
 
@@ -98,30 +110,32 @@ internal sealed class MagicPeer
             Current = Relayed;
             return current.IsDirect;
         }
-        if (best.Endpoint == current.Direct)
+        if (best.Endpoint == current.Direct && best.Via == current.Via)
         {
             if (best.Latency != current.Latency)
             {
                 // A new measurement on the same path: shown by status, nothing for the data path to notice.
-                Current = new PathChoice(best.Endpoint, best.Latency);
+                Current = new PathChoice(best.Endpoint, best.Latency, best.Via);
             }
             return false;
         }
-        Current = new PathChoice(best.Endpoint, best.Latency);
+        Current = new PathChoice(best.Endpoint, best.Latency, best.Via);
         return true;
     }
 }
 
-/// <summary>A path for the data plane: a direct endpoint, or (empty <see cref="Direct"/>) the relay.</summary>
-internal sealed record PathChoice(UdpEndpoint Direct, TimeSpan Latency)
+/// <summary>A path for the data plane: a direct endpoint (from the main socket, or a birthday socket <see cref="Via"/>), or (empty <see cref="Direct"/>) the relay.</summary>
+internal sealed record PathChoice(UdpEndpoint Direct, TimeSpan Latency, ProbeSocket? Via)
 {
     public bool IsDirect => !Direct.IsEmpty;
 }
 
-/// <summary>One endpoint a peer might be reached at directly.</summary>
-internal sealed class Candidate(UdpEndpoint endpoint)
+/// <summary>One endpoint a peer might be reached at directly, from our main socket or from birthday socket <see cref="Via"/>.</summary>
+internal sealed class Candidate(UdpEndpoint endpoint, ProbeSocket? via)
 {
     public UdpEndpoint Endpoint { get; } = endpoint;
+
+    public ProbeSocket? Via { get; } = via;
 
     /// <summary>Listed by the netmap (kept when learned ones are evicted).</summary>
     public bool FromNetmap { get; set; }
@@ -132,5 +146,8 @@ internal sealed class Candidate(UdpEndpoint endpoint)
     public TimeSpan Latency { get; set; } = TimeSpan.MaxValue;
 }
 
-/// <summary>A ping waiting for its pong: where it went (empty for the relay) and when.</summary>
-internal readonly record struct PendingPing(UdpEndpoint To, long SentAt);
+/// <summary>
+/// A ping waiting for its pong: where it went (empty for the relay), when, from which birthday socket (null: the main
+/// socket), and whether it was a sprayed guess (its endpoint becomes a candidate only when answered).
+/// </summary>
+internal readonly record struct PendingPing(UdpEndpoint To, long SentAt, ProbeSocket? Via = null, bool Spray = false);

@@ -3,8 +3,11 @@ using Weft.WireGuard.Conn;
 
 namespace Weft.Node.Paths;
 
-/// <summary>One peer as <see cref="MagicBind.SetPeers"/> takes it: keys and the endpoints the netmap lists.</summary>
-public sealed record MagicPeerConfig(NodePublic NodeKey, DiscoPublic DiscoKey, IReadOnlyList<UdpEndpoint> Endpoints)
+/// <summary>
+/// One peer as <see cref="MagicBind.SetPeers"/> takes it: keys, the endpoints the netmap lists, and whether the peer
+/// reported a hard NAT (which makes an easy-NAT node spray it with birthday pings).
+/// </summary>
+public sealed record MagicPeerConfig(NodePublic NodeKey, DiscoPublic DiscoKey, IReadOnlyList<UdpEndpoint> Endpoints, bool HardNat = false)
 {
     /// <summary>Builds from a netmap node; endpoints that do not parse are skipped; false when a key does not parse.</summary>
     public static bool TryFromNode(Weft.Core.Control.Node node, out MagicPeerConfig config)
@@ -23,7 +26,7 @@ public sealed record MagicPeerConfig(NodePublic NodeKey, DiscoPublic DiscoKey, I
                 endpoints.Add(endpoint);
             }
         }
-        config = new MagicPeerConfig(nodeKey, discoKey, endpoints);
+        config = new MagicPeerConfig(nodeKey, discoKey, endpoints, node.HostInfo.NetInfo?.MappingVariesByDestination == true);
         return true;
     }
 }

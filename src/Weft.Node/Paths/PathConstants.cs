@@ -39,4 +39,19 @@ public static class PathConstants
 
     /// <summary>Inbound datagrams queued between the socket, the relay and the engine before new ones are dropped.</summary>
     public const int InboundQueue = 4096;
+
+    /// <summary>How long one birthday attempt (easy side sprays, hard side holds its extra sockets) lasts.</summary>
+    public static readonly TimeSpan BirthdayWindow = TimeSpan.FromSeconds(20);
+
+    /// <summary>Pause between birthday attempts for one peer, so a pair that cannot meet costs little.</summary>
+    public static readonly TimeSpan BirthdayRetry = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Extra sockets the hard side opens, and guesses the easy side sprays per heartbeat: with 256 mappings open among
+    /// ~64,500 ports, each round of 256 guesses hits with probability 1 - e^(-256·256/64512) ≈ 64%, five rounds ≈ 99.4%.
+    /// </summary>
+    public const int BirthdayPorts = 256;
+
+    /// <summary>Lowest port a sprayed guess targets (Linux NATs keep unprivileged ports unprivileged).</summary>
+    public const int BirthdayLowestPort = 1024;
 }
