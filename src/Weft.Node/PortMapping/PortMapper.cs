@@ -168,7 +168,8 @@ public sealed partial class PortMapper : IAsyncDisposable
             return renewed;
         }
         using var stopDiscovery = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var discovery = _upnp is null || previous?.Protocol == PortMappingProtocol.Upnp
+        // No new search when a probe or an earlier mapping already found the service, or when UPnP was just asked.
+        var discovery = _upnp is null || previous?.Protocol == PortMappingProtocol.Upnp || UpnpServiceFound is not null
             ? Task.FromResult<UpnpService?>(null)
             : DiscoverUpnpAsync(stopDiscovery.Token);
         try

@@ -81,4 +81,69 @@ public sealed class PortMapperLabTests
         Assert.Equal(0, mapper.Counters.ForeignSource + mapper.Counters.WrongNonce + mapper.Counters.Malformed);
         Assert.Equal(0, mapper.Counters.UpnpMalformed + mapper.Counters.UpnpFaults + mapper.Counters.UpnpRefused);
     }
+
+    [Fact]
+    public async Task Miniupnpd_TwoHostsWantTheSamePort_SecondGetsAnotherAndBothForward()
+    {
+        LabRequirements.EnsureOrSkip();
+        NatLabTests.EnsureMiniupnpdOrSkip();
+        await using var lab = await NetworkLab.CreateAsync(Pairs.Log);
+        var nat = await NatLab.CreateAsync(lab);
+        var site = await nat.AddSiteAsync("upnp", NatKind.Upnp, hosts: 2);
+        var ct = TestContext.Current.CancellationToken;
+        var nodes = new List<System.Net.Sockets.Socket>();
+        var leases = new List<PortMappingLease>();
+        var mappers = new List<PortMapper>();
+        try
+        {
+            foreach (var host in site.Hosts)
+            {
+                var address = IPAddress.Parse(host.Address);
+                nodes.Add(host.Namespace.CreateUdpSocket(new IPEndPoint(address, NodePort)));
+                var mapper = new PortMapper(
+                    new PortMapperOptions
+                    {
+                        Gateway = IPAddress.Parse(site.LanAddress),
+                        InternalPort = NodePort,
+                        Protocols = PortMappingServices.Upnp,
+                        // No client address: UPnP takes it from its HTTP connection to the gateway.
+                        SocketFactory = () => host.Namespace.CreateUdpSocket(new IPEndPoint(address, 0)),
+                        TcpSocketFactory = () => host.Namespace.CreateSocket(SocketType.Stream, ProtocolType.Tcp, new IPEndPoint(address, 0)),
+                    },
+                    TimeProvider.System,
+                    NullLogger<PortMapper>.Instance);
+                mappers.Add(mapper);
+                var lease = await mapper.MapAsync(ct);
+                Assert.True(lease is not null, "no mapping; miniupnpd said:\n" + site.MiniUpnpd?.Output);
+                leases.Add(lease);
+            }
+
+            // Both asked for their own port number; miniupnpd refused the second with 718 ConflictInEntry.
+            Assert.Equal(NodePort, leases[0].External.Port);
+            Assert.NotEqual(NodePort, leases[1].External.Port);
+            Assert.Equal(1, mappers[1].Counters.UpnpFaults);
+            using var outsider = nat.Internet.CreateUdpSocket(new IPEndPoint(IPAddress.Parse(NatLab.ServerAddresses[0]), 0));
+            for (var i = 0; i < 2; i++)
+            {
+                var text = "to host " + i.ToString(CultureInfo.InvariantCulture);
+                await outsider.SendToAsync(System.Text.Encoding.ASCII.GetBytes(text), leases[i].External, ct);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(HangGuard);
+                var buffer = new byte[64];
+                var received = await nodes[i].ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), timeout.Token);
+                Assert.Equal(text, System.Text.Encoding.ASCII.GetString(buffer, 0, received.ReceivedBytes));
+            }
+        }
+        finally
+        {
+            foreach (var mapper in mappers)
+            {
+                await mapper.DisposeAsync();
+            }
+            foreach (var node in nodes)
+            {
+                node.Dispose();
+            }
+        }
+    }
 }

@@ -202,6 +202,19 @@ public sealed class UpnpPortMapperTests
     }
 
     [Fact]
+    public async Task ProbeThenMap_SearchesOnce()
+    {
+        await using var igd = new FakeIgd();
+        await using var mapper = Create(igd, PortMappingServices.Upnp, TimeProvider.System);
+
+        Assert.Equal(PortMappingServices.Upnp, await mapper.ProbeAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(PortMappingProtocol.Upnp, (await mapper.MapAsync(TestContext.Current.CancellationToken))?.Protocol);
+
+        Assert.Equal(Ssdp.SearchTargets.Count, igd.Searches.Count);
+        Assert.Single(igd.Requests, r => r.Method == "GET");
+    }
+
+    [Fact]
     public async Task SilentNetwork_ProbeAndMapFindNothing()
     {
         await using var igd = new FakeIgd { SsdpAnswers = _ => [] };
