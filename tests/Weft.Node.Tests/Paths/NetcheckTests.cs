@@ -37,8 +37,9 @@ public sealed class NetcheckTests
         Assert.Equal(["one", "two"], report.RegionLatency.Keys.Order());
         Assert.Contains(report.PreferredRegion, new[] { "one", "two" });
         Assert.Contains(UdpEndpoint.From(new IPEndPoint(IPAddress.Loopback, port)), bind.LocalEndpoints);
-        Assert.Equal(1, one.Requests);
-        Assert.Equal(1, two.Requests);
+        // One request each, or a retransmission or two (RFC 8489's 500 ms RTO) when the machine is busy.
+        Assert.InRange(one.Requests, 1, 3);
+        Assert.InRange(two.Requests, 1, 3);
     }
 
     [Fact]
