@@ -25,11 +25,12 @@ public sealed partial class PortMapper : IAsyncDisposable
     // One exchange at a time: requests share the socket, and answers carry no request id (NAT-PMP).
     private readonly SemaphoreSlim _exchange = new(1, 1);
     private readonly CancellationTokenSource _disposing = new();
+    // Null when UPnP is not among the enabled protocols.
+    private readonly UpnpClient? _upnp;
     private readonly Lock _gate = new();
     // RFC 6887 §11.1: renewals and the delete must carry the nonce the mapping was created with.
     private readonly byte[] _mappingNonce = RandomNumberGenerator.GetBytes(PortMappingCodec.PcpNonceLength);
     private Socket? _socket;
-    private readonly UpnpClient? _upnp;
     private ITimer? _renewal;
     private PortMappingLease? _current;
     // The gateway's UPnP service once discovered (a rediscovery replaces it); guarded by _gate.
