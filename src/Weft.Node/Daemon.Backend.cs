@@ -45,6 +45,10 @@ public sealed partial class Daemon : ILocalBackend
             {
                 health.Add(string.Create(CultureInfo.InvariantCulture, $"{malformed} malformed map messages ignored"));
             }
+            if (_engine is { } running && netmap?.RelayMap is { Regions.Count: > 0 } && profile?.Prefs.WantRunning == true && !running.Relays.HomeConnected)
+            {
+                health.Add($"home relay {(running.Relays.Region.Length > 0 ? running.Relays.Region : "(none)")} not connected: peers without a direct path are unreachable until it is");
+            }
             var peers = new List<PeerStatus>();
             if (netmap is not null && profile?.Prefs.WantRunning == true)
             {

@@ -236,6 +236,26 @@ public sealed partial class Daemon
             HomeRelay = engine.Relays.Region,
             HomeRelayConnected = engine.Relays.HomeConnected,
             Endpoints = [.. engine.Paths.LocalEndpoints.Select(e => e.ToString())],
+            Counters = PathCounters(engine),
+        };
+    }
+
+    private static Dictionary<string, long> PathCounters(EngineHost engine)
+    {
+        var paths = engine.Paths;
+        return new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["disco_forged"] = paths.DiscoForged,
+            ["disco_unknown_key"] = paths.DiscoUnknownKey,
+            ["disco_replayed"] = paths.DiscoReplayed,
+            ["disco_malformed"] = paths.DiscoMalformed,
+            ["stun_strangers"] = paths.StunStrangers,
+            ["relay_unknown_source"] = paths.RelayUnknownSource,
+            ["relay_send_dropped"] = engine.Relays.Dropped,
+            ["inbound_dropped"] = paths.InboundDropped,
+            ["birthday_attempts"] = paths.BirthdayAttempts,
+            ["birthday_guesses"] = paths.BirthdayGuesses,
+            ["birthday_hits"] = paths.BirthdayHits,
         };
     }
 

@@ -274,6 +274,9 @@ public sealed record NetcheckResponse
 
     /// <summary>The endpoints offered to peers and reported to control.</summary>
     public IReadOnlyList<string> Endpoints { get; init; } = [];
+
+    /// <summary>What path discovery dropped or did since the start: forged, replayed or unknown disco, STUN strangers, birthday probing.</summary>
+    public IReadOnlyDictionary<string, long> Counters { get; init; } = new Dictionary<string, long>();
 }
 
 /// <summary>GET /localapi/v0/version.</summary>

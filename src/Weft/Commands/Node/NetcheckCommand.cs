@@ -37,6 +37,8 @@ internal static class NetcheckCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    - {region}: {ms:0.##}ms"));
             }
             Console.WriteLine($"  * Endpoints: {string.Join(", ", report.Endpoints)}");
+            var nonzero = report.Counters.Where(c => c.Value != 0).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key} {c.Value}")).ToList();
+            Console.WriteLine($"  * Counters: {(nonzero.Count > 0 ? string.Join(", ", nonzero) : "all zero")}");
             return 0;
         }));
         return command;
