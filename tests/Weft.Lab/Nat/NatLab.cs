@@ -69,6 +69,12 @@ public sealed class NatLab
         {
             await internet.AddAddressAsync("lo", server + "/32").ConfigureAwait(false);
         }
+        // UPnP routers (192.0.32.0/24) reach public hosts (203.0.113.0/24) on the same bridge only through the internet
+        // namespace's two gateway addresses: it routes between them as an ISP would, without telling either side to
+        // bypass it (a redirect to an off-subnet host is refused anyway).
+        await internet.SetSysctlAsync("net.ipv4.ip_forward", "1").ConfigureAwait(false);
+        await internet.SetSysctlAsync("net.ipv4.conf.all.send_redirects", "0").ConfigureAwait(false);
+        await internet.SetSysctlAsync($"net.ipv4.conf.{bridge}.send_redirects", "0").ConfigureAwait(false);
         return new NatLab(lab, internet, bridge);
     }
 
