@@ -141,15 +141,16 @@ public sealed partial class RelayLinks : IRelayLink, IAsyncDisposable
         var region = RegionFor(destination);
         if (region != _home)
         {
-            if (clients.TryGetValue(region, out var remote))
+            if (clients.TryGetValue(region, out var remote) && remote.IsConnected)
             {
                 return remote.TrySend(destination, packet);
             }
-            if (Connect(region))
+            if (remote is null)
             {
-                // The first packets are dropped while it connects; WireGuard and disco both retry.
-                return false;
+                Connect(region);
             }
+            // Until that connection is up, try our home: the peer may still be connected there (every node keeps the
+            // connections it opened, and the map's first region is everyone's first home).
         }
         return clients.TryGetValue(_home, out var home) && home.TrySend(destination, packet);
     }
@@ -187,13 +188,12 @@ public sealed partial class RelayLinks : IRelayLink, IAsyncDisposable
         }
     }
 
-    private bool Connect(string region)
+    private void Connect(string region)
     {
         lock (_gate)
         {
-            var connected = EnsureLocked(region);
+            EnsureLocked(region);
             Publish();
-            return connected;
         }
     }
 
