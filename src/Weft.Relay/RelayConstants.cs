@@ -31,14 +31,20 @@ public static class RelayConstants
     /// <summary>Every handshake frame starts with a type byte and a 32-bit big-endian body length.</summary>
     public const int FrameHeaderLength = 5;
 
-    /// <summary>Every sealed frame (after the handshake) starts with its 32-bit big-endian sealed length.</summary>
-    public const int SealedHeaderLength = 4;
+    /// <summary>Every record (after the handshake) starts with its 32-bit big-endian sealed length.</summary>
+    public const int RecordHeaderLength = 4;
 
-    /// <summary>What sealing adds to a frame's body: the type byte moves inside, plus the 16-byte Poly1305 tag.</summary>
-    public const int SealOverhead = 1 + Weft.Core.Crypto.Aead.TagLength;
+    /// <summary>
+    /// Most frame bytes one record seals. Our choice: a busy writer's batch of 64 packets of 1.4 kB fits, so one AEAD
+    /// call covers them all; and a receiver buffers at most this much before it can authenticate anything.
+    /// </summary>
+    public const int MaxRecordPlaintext = 128 << 10;
 
-    /// <summary>Largest sealed length: the largest body sealed with its type.</summary>
-    public const int MaxSealedLength = MaxFrameBody + SealOverhead;
+    /// <summary>Largest sealed length of a record: its frames and the 16-byte tag.</summary>
+    public const int MaxSealedRecord = MaxRecordPlaintext + Weft.Core.Crypto.Aead.TagLength;
+
+    /// <summary>Smallest sealed length of a record: one empty frame and the tag.</summary>
+    public const int MinSealedRecord = FrameHeaderLength + Weft.Core.Crypto.Aead.TagLength;
 
     /// <summary>Largest packet a client may relay: a 64 KiB WireGuard message (GSO-sized) with room to spare.</summary>
     public const int MaxPacketLength = 65535;

@@ -62,27 +62,28 @@ internal static class FrameIO
         }
     }
 
-    /// <summary>Reads one sealed frame (after the Noise messages); null on a clean end of stream before its first byte.</summary>
+    /// <summary>Reads one record holding one frame (after the Noise messages); null on a clean end of stream before its first byte.</summary>
     public static async ValueTask<(FrameType Type, byte[] Body)?> ReadSealedAsync(PipeReader reader, FrameOpener opener, CancellationToken ct)
     {
         while (true)
         {
             var result = await reader.ReadAsync(ct).ConfigureAwait(false);
             var buffer = result.Buffer;
-            var parse = opener.TryOpen(buffer, out var type, out var body, out var consumed);
+            var parse = opener.TryOpen(buffer, out var frames, out var consumed);
             switch (parse)
             {
                 case SealedParse.Complete:
                 {
+                    var whole = FrameOpener.TryTakeFrame(ref frames, out var type, out var body) && frames.IsEmpty;
                     var copy = body.ToArray();
                     reader.AdvanceTo(buffer.GetPosition(consumed));
                     opener.Release();
-                    return (type, copy);
+                    return whole ? (type, copy) : throw new RelayProtocolException("a handshake record does not hold exactly one frame");
                 }
 
                 case SealedParse.TooLarge or SealedParse.Forged:
                     reader.AdvanceTo(buffer.Start);
-                    throw new RelayProtocolException("a sealed handshake frame does not authenticate");
+                    throw new RelayProtocolException("a sealed handshake record does not authenticate");
             }
 
             if (result.IsCompleted)
@@ -93,29 +94,29 @@ internal static class FrameIO
                     return null;
                 }
 
-                throw new RelayProtocolException("stream ended inside a frame");
+                throw new RelayProtocolException("stream ended inside a record");
             }
 
             reader.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 
-    /// <summary>Seals one frame, writes it and flushes.</summary>
+    /// <summary>Seals one frame as a record of its own, writes it and flushes.</summary>
     public static async ValueTask WriteSealedAsync(Stream stream, FrameSealer sealer, FrameType type, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
-        var length = RelayConstants.FrameHeaderLength + body.Length;
-        var frame = ArrayPool<byte>.Shared.Rent(length + Weft.Core.Crypto.Aead.TagLength);
+        var plaintext = RelayConstants.FrameHeaderLength + body.Length;
+        var record = ArrayPool<byte>.Shared.Rent(RelayConstants.RecordHeaderLength + plaintext + Weft.Core.Crypto.Aead.TagLength);
         try
         {
-            Frame.WriteHeader(frame, type, body.Length);
-            body.Span.CopyTo(frame.AsSpan(RelayConstants.FrameHeaderLength));
-            var written = sealer.Seal(frame.AsSpan(0, length), frame);
-            await stream.WriteAsync(frame.AsMemory(0, written), ct).ConfigureAwait(false);
+            Frame.WriteHeader(record.AsSpan(RelayConstants.RecordHeaderLength), type, body.Length);
+            body.Span.CopyTo(record.AsSpan(RelayConstants.RecordHeaderLength + RelayConstants.FrameHeaderLength));
+            var written = sealer.Seal(record, plaintext);
+            await stream.WriteAsync(record.AsMemory(0, written), ct).ConfigureAwait(false);
             await stream.FlushAsync(ct).ConfigureAwait(false);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(frame);
+            ArrayPool<byte>.Shared.Return(record);
         }
     }
 }

@@ -1,33 +1,36 @@
 using System.Buffers.Binary;
 using Weft.Core.Control;
+using Weft.Core.Crypto;
 
 namespace Weft.Relay.Protocol;
 
 /// <summary>
-/// Seals the frames one side sends after the handshake with its Noise transport cipher (ChaCha20-Poly1305, the
-/// 64-bit frame counter as nonce). A sealed frame is [sealed length u32 big-endian][AEAD(type u8 || body)], so the
-/// type is authenticated and hidden, and the length is bound by the tag. Not thread-safe: the one writer of a
-/// connection seals in the order it writes, which is the order the other side opens.
+/// Seals what one side sends after the handshake with its Noise transport cipher (ChaCha20-Poly1305, a 64-bit
+/// counter as nonce). The unit is a record: [sealed length u32 big-endian][AEAD(frame || frame || ...)], the frames
+/// a writer gathered for one write, sealed in place with one AEAD call (whose fixed cost dominates at packet sizes).
+/// Not thread-safe: the one writer of a connection seals in the order it writes, which is the order the other side opens.
 /// </summary>
 internal sealed class FrameSealer(ControlCipher cipher)
 {
-    /// <summary>Frames sealed so far (the counter the next frame gets).</summary>
+    /// <summary>Records sealed so far (the counter the next record gets).</summary>
     public ulong Counter => cipher.Counter;
 
     /// <summary>
-    /// Seals the plaintext frame <paramref name="frame"/> ([type][body length][body]) into <paramref name="destination"/>,
-    /// which is either separate memory or starts at <paramref name="frame"/> itself (in place; then it needs 16 more bytes).
-    /// Overwrites <paramref name="frame"/>[4]. Returns the bytes written: frame.Length + 16.
+    /// Seals the record laid out in <paramref name="record"/>: four bytes for the length, then
+    /// <paramref name="plaintextLength"/> bytes of whole plaintext frames, then room for the 16-byte tag.
+    /// Returns the record's length on the wire.
     /// </summary>
-    public int Seal(Span<byte> frame, Span<byte> destination)
+    public int Seal(Span<byte> record, int plaintextLength)
     {
-        // The type byte moves over the last byte of the length (already known), so type || body is contiguous and
-        // seals in one pass without a copy.
-        frame[RelayConstants.SealedHeaderLength] = frame[0];
-        var plaintext = frame[RelayConstants.SealedHeaderLength..];
-        var sealedLength = plaintext.Length + Weft.Core.Crypto.Aead.TagLength;
-        BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)sealedLength);
-        cipher.Seal(plaintext, destination.Slice(RelayConstants.SealedHeaderLength, sealedLength));
-        return RelayConstants.SealedHeaderLength + sealedLength;
+        if (plaintextLength is < RelayConstants.FrameHeaderLength or > RelayConstants.MaxRecordPlaintext)
+        {
+            throw new ArgumentOutOfRangeException(nameof(plaintextLength), plaintextLength, "a record holds at least one frame header and at most MaxRecordPlaintext bytes");
+        }
+
+        var sealedLength = plaintextLength + Aead.TagLength;
+        BinaryPrimitives.WriteUInt32BigEndian(record, (uint)sealedLength);
+        var body = record.Slice(RelayConstants.RecordHeaderLength, sealedLength);
+        cipher.Seal(body[..plaintextLength], body);
+        return RelayConstants.RecordHeaderLength + sealedLength;
     }
 }

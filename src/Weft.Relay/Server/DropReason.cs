@@ -36,6 +36,6 @@ public enum DropReason
     /// <summary>A control frame (presence, notice) that did not fit: the connection is closed so the peer resyncs.</summary>
     ControlOverflow,
 
-    /// <summary>A frame after the handshake that does not open under the connection's key and counter (altered, replayed, reordered or injected): the connection is closed.</summary>
+    /// <summary>A record after the handshake that does not open under the connection's key and counter (altered, replayed, reordered or injected): the connection is closed.</summary>
     Unauthenticated,
 }

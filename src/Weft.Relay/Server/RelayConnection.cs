@@ -6,9 +6,9 @@ using Weft.Relay.Protocol;
 namespace Weft.Relay.Server;
 
 /// <summary>
-/// One authenticated connection on the relay (a node, or a mesh peer that dialled us): a reader that opens and parses
-/// sealed frames in place and routes packets, and a writer that drains this connection's <see cref="OutboundQueue"/>
-/// and seals what it writes.
+/// One authenticated connection on the relay (a node, or a mesh peer that dialled us): a reader that opens records
+/// and parses their frames in place and routes packets, and a writer that drains this connection's
+/// <see cref="OutboundQueue"/> and seals what it writes.
 /// </summary>
 internal sealed class RelayConnection
 {
@@ -166,7 +166,7 @@ internal sealed class RelayConnection
             DropReason? fault = null;
             while (true)
             {
-                var parse = _opener.TryOpen(buffer, out var type, out var body, out var consumed);
+                var parse = _opener.TryOpen(buffer, out var frames, out var consumed);
                 if (parse == SealedParse.NeedMore)
                 {
                     break;
@@ -176,7 +176,7 @@ internal sealed class RelayConnection
                 {
                     SealedParse.TooLarge => DropReason.TooLarge,
                     SealedParse.Forged => DropReason.Unauthenticated,
-                    _ when !Handle(type, body, consumed) => DropReason.Malformed,
+                    _ when !HandleRecord(frames) => DropReason.Malformed,
                     _ => null,
                 };
                 if (fault is not null)
@@ -190,8 +190,8 @@ internal sealed class RelayConnection
             _reader.AdvanceTo(buffer.Start, buffer.End);
             if (fault is { } reason)
             {
-                // Anything but an authentic, well-formed frame ends the connection: after one forged frame the
-                // stream cannot be trusted to be in step, and the client reconnects with fresh keys.
+                // Anything but an authentic record of well-formed frames ends the connection: after one forged record
+                // the stream cannot be trusted to be in step, and the client reconnects with fresh keys.
                 _server.Metrics.Drop(reason);
                 _server.LogFrameFault(Key, reason, _opener.Counter);
                 return;
@@ -218,16 +218,28 @@ internal sealed class RelayConnection
         }
     }
 
+    /// <summary>Acts on each frame of an opened record; false when one is malformed or not allowed from this kind of client.</summary>
+    private bool HandleRecord(ReadOnlySequence<byte> frames)
+    {
+        while (!frames.IsEmpty)
+        {
+            if (!FrameOpener.TryTakeFrame(ref frames, out var type, out var body) || !Handle(type, body))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Acts on one frame; false when it is malformed or not allowed from this kind of client.</summary>
-    /// <param name="wireLength">The bytes the sealed frame took on the wire (what the rate limit charges).</param>
-    private bool Handle(FrameType type, ReadOnlySequence<byte> body, int wireLength)
+    private bool Handle(FrameType type, ReadOnlySequence<byte> body)
     {
         var length = (int)body.Length;
-        // Every authentic frame costs tokens, known or not; unknown types are skipped so a newer client can talk
-        // to an older relay.
-        _rate?.Take(Math.Max(MinFrameCost, wireLength));
         if (!Frame.TryGetBodyBounds(type, out var min, out var max))
         {
+            // Unknown types are skipped so a newer client can talk to an older relay; they still cost tokens.
+            _rate?.Take(Math.Max(MinFrameCost, length));
             return true;
         }
 
@@ -235,6 +247,8 @@ internal sealed class RelayConnection
         {
             return false;
         }
+
+        _rate?.Take(Math.Max(MinFrameCost, RelayConstants.FrameHeaderLength + length));
 
         switch (type)
         {

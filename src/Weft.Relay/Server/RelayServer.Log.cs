@@ -21,7 +21,7 @@ public sealed partial class RelayServer
     [LoggerMessage(Level = LogLevel.Warning, Message = "relay: handshake from {Source} timed out")]
     private partial void LogHandshakeTimeout(IPAddress source);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "relay: closing {Key}: frame {Counter} is {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "relay: closing {Key}: record {Counter} is {Reason}")]
     private partial void LogFrameFault(string key, ulong counter, string reason);
 
     internal void LogFrameFault(Weft.Core.Crypto.Key32 key, DropReason reason, ulong counter) =>
@@ -29,6 +29,6 @@ public sealed partial class RelayServer
         {
             DropReason.Unauthenticated => "not authentic (altered, replayed or injected on the way)",
             DropReason.TooLarge => "oversized",
-            _ => "malformed",
+            _ => "malformed (or holds a malformed frame)",
         });
 }

@@ -12,24 +12,44 @@ public sealed class SealedFrameTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public void SealedFrame_Opens_WithItsTypeAndBody_AndHidesBoth()
+    public void Record_Opens_IntoItsFrames_AndHidesThem()
     {
         var (sealer, opener) = TestCiphers.Direction();
         var body = Enumerable.Range(0, 100).Select(i => (byte)i).ToArray();
 
-        var wire = TestCiphers.Seal(sealer, FrameType.SendPacket, body);
+        var wire = TestCiphers.SealRecord(sealer, TestCiphers.Frame(FrameType.SendPacket, body), TestCiphers.Frame(FrameType.KeepAlive, []));
 
-        Assert.Equal(4 + 1 + 100 + 16, wire.Length);
-        Assert.Equal(1u + 100 + 16, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(wire));
+        Assert.Equal(4 + 5 + 100 + 5 + 16, wire.Length);
+        Assert.Equal(5u + 100 + 5 + 16, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(wire));
         Assert.DoesNotContain(body.AsSpan(10, 16).ToArray(), Windows(wire, 16));
-        Assert.Equal(SealedParse.Complete, opener.TryOpen(new ReadOnlySequence<byte>(wire), out var type, out var opened, out var consumed));
+        Assert.Equal(SealedParse.Complete, opener.TryOpen(new ReadOnlySequence<byte>(wire), out var frames, out var consumed));
+        Assert.Equal(wire.Length, consumed);
+        Assert.True(FrameOpener.TryTakeFrame(ref frames, out var type, out var opened));
         Assert.Equal(FrameType.SendPacket, type);
         Assert.Equal(body, opened.ToArray());
-        Assert.Equal(wire.Length, consumed);
+        Assert.True(FrameOpener.TryTakeFrame(ref frames, out type, out opened));
+        Assert.Equal(FrameType.KeepAlive, type);
+        Assert.True(opened.IsEmpty);
+        Assert.True(frames.IsEmpty);
     }
 
     [Fact]
-    public void FrameSplitAcrossSegments_IsGathered_AndOpens()
+    public async Task RecordEndingInsideAFrame_IsMalformed()
+    {
+        var (sealer, opener) = TestCiphers.Direction();
+        var metrics = new RelayMetrics();
+        var frame = TestCiphers.Frame(FrameType.PeerPresent, new byte[32]);
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(TestCiphers.SealRecord(sealer, frame, frame[..20]), Ct);
+
+        var loop = FrameLoop.RunAsync(pipe.Reader, opener, static (int _, FrameType _, in ReadOnlySequence<byte> _) => true, 0, null, metrics, Ct);
+
+        await Assert.ThrowsAsync<RelayProtocolException>(() => loop);
+        Assert.Equal(1, metrics.Drops(DropReason.Malformed));
+    }
+
+    [Fact]
+    public void RecordSplitAcrossSegments_IsGathered_AndOpens()
     {
         var (sealer, opener) = TestCiphers.Direction();
         var body = new byte[1400];
@@ -39,7 +59,8 @@ public sealed class SealedFrameTests
         var split = Segments.Of(wire.AsMemory(0, 700), wire.AsMemory(700));
 
         Assert.False(split.IsSingleSegment);
-        Assert.Equal(SealedParse.Complete, opener.TryOpen(split, out _, out var opened, out _));
+        Assert.Equal(SealedParse.Complete, opener.TryOpen(split, out var frames, out _));
+        Assert.True(FrameOpener.TryTakeFrame(ref frames, out _, out var opened));
         Assert.Equal(body, opened.ToArray());
         opener.Release();
     }
@@ -55,23 +76,23 @@ public sealed class SealedFrameTests
             var wire = TestCiphers.Seal(sealer, FrameType.SendPacket, body);
             wire[bit / 8] ^= (byte)(1 << (bit % 8));
 
-            Assert.Equal(SealedParse.Forged, opener.TryOpen(new ReadOnlySequence<byte>(wire), out _, out _, out _));
+            Assert.Equal(SealedParse.Forged, opener.TryOpen(new ReadOnlySequence<byte>(wire), out _, out _));
         }
     }
 
     [Fact]
-    public void ReplayedFrame_DoesNotOpen_NorDoesAReorderedOne()
+    public void ReplayedRecord_DoesNotOpen_NorDoesAReorderedOne()
     {
         var (sealer, opener) = TestCiphers.Direction();
         var first = TestCiphers.Seal(sealer, FrameType.KeepAlive, []);
         var second = TestCiphers.Seal(sealer, FrameType.KeepAlive, []);
         var third = TestCiphers.Seal(sealer, FrameType.KeepAlive, []);
 
-        Assert.Equal(SealedParse.Complete, opener.TryOpen(new ReadOnlySequence<byte>(first.ToArray()), out _, out _, out _));
+        Assert.Equal(SealedParse.Complete, opener.TryOpen(new ReadOnlySequence<byte>(first.ToArray()), out _, out _));
         // The same bytes again carry counter 0 where 1 is due.
-        Assert.Equal(SealedParse.Forged, opener.TryOpen(new ReadOnlySequence<byte>(first), out _, out _, out _));
-        Assert.Equal(SealedParse.Forged, opener.TryOpen(new ReadOnlySequence<byte>(third), out _, out _, out _));
-        Assert.Equal(SealedParse.Complete, opener.TryOpen(new ReadOnlySequence<byte>(second), out _, out _, out _));
+        Assert.Equal(SealedParse.Forged, opener.TryOpen(new ReadOnlySequence<byte>(first), out _, out _));
+        Assert.Equal(SealedParse.Forged, opener.TryOpen(new ReadOnlySequence<byte>(third), out _, out _));
+        Assert.Equal(SealedParse.Complete, opener.TryOpen(new ReadOnlySequence<byte>(second), out _, out _));
     }
 
     [Fact]
@@ -79,19 +100,18 @@ public sealed class SealedFrameTests
     {
         var (_, opener) = TestCiphers.Direction();
         // A version 1 frame: its type byte leads, so read as a sealed length it is at least 16 MiB.
-        var frame = new byte[5 + 40];
-        Frame.WriteHeader(frame, FrameType.SendPacket, 40);
+        var frame = TestCiphers.Frame(FrameType.SendPacket, new byte[40]);
 
-        Assert.Equal(SealedParse.TooLarge, opener.TryOpen(new ReadOnlySequence<byte>(frame), out _, out _, out _));
+        Assert.Equal(SealedParse.TooLarge, opener.TryOpen(new ReadOnlySequence<byte>(frame), out _, out _));
     }
 
     [Fact]
-    public void SealedLengthShorterThanATag_IsForged()
+    public void SealedLengthTooShortForAFrameAndATag_IsForged()
     {
         var (_, opener) = TestCiphers.Direction();
 
-        Assert.Equal(SealedParse.Forged, opener.TryOpen(new ReadOnlySequence<byte>([0, 0, 0, 3, 1, 2, 3]), out _, out _, out _));
-        Assert.Equal(SealedParse.NeedMore, opener.TryOpen(new ReadOnlySequence<byte>([0, 0, 0, 20, 1, 2, 3]), out _, out _, out _));
+        Assert.Equal(SealedParse.Forged, opener.TryOpen(new ReadOnlySequence<byte>([0, 0, 0, 20, 1, 2, 3]), out _, out _));
+        Assert.Equal(SealedParse.NeedMore, opener.TryOpen(new ReadOnlySequence<byte>([0, 0, 0, 21, 1, 2, 3]), out _, out _));
     }
 
     [Fact]

@@ -20,14 +20,31 @@ internal static class TestCiphers
         return (new FrameSealer(send), new FrameOpener(receive));
     }
 
-    /// <summary>A plaintext frame sealed: what goes on the wire.</summary>
-    public static byte[] Seal(FrameSealer sealer, FrameType type, ReadOnlySpan<byte> body)
+    /// <summary>One frame sealed as a record of its own: what goes on the wire.</summary>
+    public static byte[] Seal(FrameSealer sealer, FrameType type, ReadOnlySpan<byte> body) => SealRecord(sealer, Frame(type, body));
+
+    /// <summary>Plaintext frames (whole or not) sealed as one record.</summary>
+    public static byte[] SealRecord(FrameSealer sealer, params byte[][] frames)
     {
-        var frame = new byte[RelayConstants.FrameHeaderLength + body.Length + Aead.TagLength];
-        Frame.WriteHeader(frame, type, body.Length);
+        var plaintext = frames.Sum(f => f.Length);
+        var record = new byte[RelayConstants.RecordHeaderLength + plaintext + Aead.TagLength];
+        var at = RelayConstants.RecordHeaderLength;
+        foreach (var frame in frames)
+        {
+            frame.CopyTo(record, at);
+            at += frame.Length;
+        }
+
+        Assert.Equal(record.Length, sealer.Seal(record, plaintext));
+        return record;
+    }
+
+    /// <summary>A plaintext frame.</summary>
+    public static byte[] Frame(FrameType type, ReadOnlySpan<byte> body)
+    {
+        var frame = new byte[RelayConstants.FrameHeaderLength + body.Length];
+        Weft.Relay.Protocol.Frame.WriteHeader(frame, type, body.Length);
         body.CopyTo(frame.AsSpan(RelayConstants.FrameHeaderLength));
-        var n = sealer.Seal(frame.AsSpan(0, RelayConstants.FrameHeaderLength + body.Length), frame);
-        Assert.Equal(frame.Length, n);
         return frame;
     }
 }

@@ -24,7 +24,7 @@ public sealed class FrameAuthenticationTests
         await a.DeliverAsync(b, [1]);
 
         var tampered = Encoding.ASCII.GetBytes("pay mallory, not bob");
-        aWire.Current.FlipNextWrite(RelayConstants.SealedHeaderLength + 10);
+        aWire.Current.FlipNextWrite(RelayConstants.RecordHeaderLength + 10);
         Assert.True(a.Client.TrySend(b.Key, tampered));
 
         await Eventually.TrueAsync(() => relay.Server.Metrics.Drops(DropReason.Unauthenticated) == 1, "the altered frame is counted");
@@ -109,7 +109,7 @@ public sealed class FrameAuthenticationTests
 
         // Rewriting the source key of a received packet was possible in version 1.
         var packet = Encoding.ASCII.GetBytes("who sent this?");
-        bWire.Current.FlipNextRead(RelayConstants.SealedHeaderLength + 1);
+        bWire.Current.FlipNextRead(RelayConstants.RecordHeaderLength + 1);
         Assert.True(a.Client.TrySend(b.Key, packet));
 
         await Eventually.TrueAsync(() => b.Client.Connects == 2, "b drops the connection whose frame did not authenticate, and reconnects");

@@ -150,11 +150,11 @@ public sealed class RelayEndToEndTests
         await b.Client.WaitConnectedAsync(Ct);
         await using var bad = await RelayTransport.ConnectAsync(relay.Url, Curve25519.GeneratePrivateKey(), relay.Server.PublicKey, ClientKind.Node, default, null, Ct);
 
-        // An authentic send-packet frame too short to hold its destination key.
-        var frame = new byte[5 + 3 + Aead.TagLength];
-        Frame.WriteHeader(frame, FrameType.SendPacket, 3);
-        var n = bad.Sealer.Seal(frame.AsSpan(0, 5 + 3), frame);
-        await bad.Stream.WriteAsync(frame.AsMemory(0, n), Ct);
+        // An authentic record holding a send-packet frame too short to hold its destination key.
+        var record = new byte[4 + 5 + 3 + Aead.TagLength];
+        Frame.WriteHeader(record.AsSpan(4), FrameType.SendPacket, 3);
+        var n = bad.Sealer.Seal(record, 5 + 3);
+        await bad.Stream.WriteAsync(record.AsMemory(0, n), Ct);
         await bad.Stream.FlushAsync(Ct);
 
         var closed = await bad.Reader.ReadAsync(Ct);
