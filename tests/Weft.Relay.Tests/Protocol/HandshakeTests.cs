@@ -91,9 +91,15 @@ public sealed class HandshakeTests
         var (client, server) = DuplexStream.CreatePair();
 
         var accept = RelayHandshake.AcceptAsync(server, PipeReader.Create(server), relay, meshKey, Ct);
-        await RelayHandshake.ConnectAsync(client, PipeReader.Create(client), Curve25519.GeneratePrivateKey(), Curve25519.PublicKey(relay), ClientKind.Mesh, meshKey, Ct);
+        var near = await RelayHandshake.ConnectAsync(client, PipeReader.Create(client), Curve25519.GeneratePrivateKey(), Curve25519.PublicKey(relay), ClientKind.Mesh, meshKey, Ct);
+        var far = await accept;
 
-        Assert.Equal(ClientKind.Mesh, (await accept).Kind);
+        Assert.Equal(ClientKind.Mesh, far.Kind);
+        // The mesh proofs travelled sealed, one record each way; the link's frames go on from counter 1.
+        Assert.Equal(1UL, near.Send.Counter);
+        Assert.Equal(1UL, near.Receive.Counter);
+        Assert.Equal(1UL, far.Send.Counter);
+        Assert.Equal(1UL, far.Receive.Counter);
     }
 
     [Fact]
