@@ -158,6 +158,7 @@ public sealed class NatLab
         }
 
         await router.ApplyNftablesAsync(NatRuleset.For(kind, wan, lan)).ConfigureAwait(false);
+        await GuardWanInputAsync(router, wan).ConfigureAwait(false);
         var site = new NatSite(name, kind, router, wan, wanAddress, lan, lanAddress, hosts);
         if (kind == NatKind.Upnp)
         {
@@ -166,6 +167,23 @@ public sealed class NatLab
         Lab.Log($"nat lab: site {name} ({kind}) router {router.Name} wan {wanAddress} lan {lanAddress}/24, {hostCount} host(s)");
         return site;
     }
+
+    /// <summary>
+    /// Drops unsolicited packets from the internet addressed to the router itself, as a home router's firewall does.
+    /// Without it the router answers them (port unreachable) and conntrack keeps the flow: when a peer's hole-punching
+    /// packet reaches the router before the host's own first packet to that peer, the host's packet then clashes with
+    /// that flow and masquerade moves it to another port, so even an easy NAT would map one socket to two ports.
+    /// A dropped packet's conntrack entry is never confirmed, which keeps the mapping endpoint-independent.
+    /// </summary>
+    private static Task GuardWanInputAsync(LabNamespace router, string wan) => router.ApplyNftablesAsync($$"""
+        table inet weftlab_wan_guard {
+            chain input {
+                type filter hook input priority 0; policy accept;
+                iifname "{{wan}}" ct state established,related accept
+                iifname "{{wan}}" counter drop
+            }
+        }
+        """);
 
     /// <summary>
     /// Where br_netfilter is loaded (Docker hosts), bridged frames would pass the router's IP forward chain and
