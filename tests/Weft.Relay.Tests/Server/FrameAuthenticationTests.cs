@@ -20,8 +20,7 @@ public sealed class FrameAuthenticationTests
         await using var a = relay.Connect(out var aWire);
         await using var b = relay.Connect(out _);
         await using var c = relay.Connect(out _);
-        await ConnectedAsync(a, b, c);
-        await a.DeliverAsync(b, [1]);
+        await RegisteredAsync(relay, a, b, c);
 
         var tampered = Encoding.ASCII.GetBytes("pay mallory, not bob");
         aWire.Current.FlipNextWrite(RelayConstants.RecordHeaderLength + 10);
@@ -45,8 +44,7 @@ public sealed class FrameAuthenticationTests
         await using var a = relay.Connect(out var aWire);
         await using var b = relay.Connect(out _);
         await using var c = relay.Connect(out _);
-        await ConnectedAsync(a, b, c);
-        await a.DeliverAsync(b, [1]);
+        await RegisteredAsync(relay, a, b, c);
 
         var once = Encoding.ASCII.GetBytes("transfer 100 once");
         aWire.Current.ReplayNextWrite();
@@ -65,8 +63,7 @@ public sealed class FrameAuthenticationTests
         await using var a = relay.Connect(out var aWire);
         await using var b = relay.Connect(out _);
         await using var c = relay.Connect(out _);
-        await ConnectedAsync(a, b, c);
-        await a.DeliverAsync(b, [1]);
+        await RegisteredAsync(relay, a, b, c);
 
         // What an attacker could do in version 1: a send-packet frame attributed to a's authenticated key.
         var injected = Encoding.ASCII.GetBytes("from a, believe me");
@@ -85,7 +82,7 @@ public sealed class FrameAuthenticationTests
         await using var relay = new InMemoryRelay();
         await using var a = relay.Connect(out var aWire);
         await using var b = relay.Connect(out _);
-        await ConnectedAsync(a, b);
+        await RegisteredAsync(relay, a, b);
 
         // A well-formed sealed length followed by bytes the attacker cannot make authentic.
         var forged = new byte[4 + 1 + 32 + 20 + 16];
@@ -104,8 +101,7 @@ public sealed class FrameAuthenticationTests
         await using var relay = new InMemoryRelay();
         await using var a = relay.Connect(out _);
         await using var b = relay.Connect(out var bWire);
-        await ConnectedAsync(a, b);
-        await a.DeliverAsync(b, [1]);
+        await RegisteredAsync(relay, a, b);
 
         // Rewriting the source key of a received packet was possible in version 1.
         var packet = Encoding.ASCII.GetBytes("who sent this?");
@@ -117,12 +113,15 @@ public sealed class FrameAuthenticationTests
         AssertNeverReceived(b, packet);
     }
 
-    private static async Task ConnectedAsync(params TestNode[] nodes)
+    /// <summary>Waits until the relay has every node registered (so no test packet races a registration, and nothing is resent).</summary>
+    private static async Task RegisteredAsync(InMemoryRelay relay, params TestNode[] nodes)
     {
         foreach (var node in nodes)
         {
             await node.Client.WaitConnectedAsync(Ct);
         }
+
+        await Eventually.TrueAsync(() => nodes.All(n => relay.Server.IsLocal(n.Key)), "every node is registered on the relay");
     }
 
     /// <summary>A version 1 frame: header and body in the clear.</summary>
