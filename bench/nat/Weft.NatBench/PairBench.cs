@@ -7,6 +7,7 @@ namespace Weft.NatBench;
 /// <summary>What one pair measured; null where the step did not happen (say why in <see cref="Note"/>).</summary>
 internal sealed record PairResult(
     NatPair Pair,
+    TimeSpan? PeersSeen,
     TimeSpan? FirstReply,
     string FirstPath,
     TimeSpan? Direct,
@@ -39,10 +40,12 @@ internal static class PairBench
         var bothUp = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         await using var traffic = await NatTailnet.StartPingStreamAsync(a, b).ConfigureAwait(false);
+        // How long the netmaps take to carry each node to the other, to tell control's share of the first reply apart.
+        var peersSeen = await WaitForPeersAsync(a, b, StepGuard).ConfigureAwait(false) ? clock.Elapsed : (TimeSpan?)null;
         var first = await traffic.WaitForReplyAfterAsync(bothUp, StepGuard).ConfigureAwait(false);
         if (first is null)
         {
-            return new PairResult(pair, null, "", null, "", null, null, "no ping reply at all");
+            return new PairResult(pair, peersSeen, null, "", null, "", null, null, "no ping reply at all");
         }
         var firstPath = await PathAsync(a, b).ConfigureAwait(false);
 
@@ -51,12 +54,12 @@ internal static class PairBench
         if (!direct)
         {
             var path = await PathAsync(a, b).ConfigureAwait(false);
-            return new PairResult(pair, first.Value.Time - bothUp, firstPath, null, path, null, null, $"no direct path within {DirectWatch.TotalSeconds:F0} s");
+            return new PairResult(pair, peersSeen, first.Value.Time - bothUp, firstPath, null, path, null, null, $"no direct path within {DirectWatch.TotalSeconds:F0} s");
         }
         var directPath = await PathAsync(a, b).ConfigureAwait(false);
         if (pair.SameLan)
         {
-            return new PairResult(pair, first.Value.Time - bothUp, firstPath, directAt, directPath, null, null, "same LAN: no router to cut");
+            return new PairResult(pair, peersSeen, first.Value.Time - bothUp, firstPath, directAt, directPath, null, null, "same LAN: no router to cut");
         }
 
         await tailnet.BreakDirectPathAsync(a, b).ConfigureAwait(false);
@@ -71,7 +74,7 @@ internal static class PairBench
         var back = await WaitForBothAsync(a, b, PathKind.Direct, StepGuard).ConfigureAwait(false);
         var recovery = back ? restore.Elapsed : (TimeSpan?)null;
         var note = (relayed is null ? "no reply after the cut; " : "") + (back ? "" : "no direct path after the restore");
-        return new PairResult(pair, first.Value.Time - bothUp, firstPath, directAt, directPath, fallback, recovery, note.TrimEnd(' ', ';'));
+        return new PairResult(pair, peersSeen, first.Value.Time - bothUp, firstPath, directAt, directPath, fallback, recovery, note.TrimEnd(' ', ';'));
     }
 
     /// <summary>Polls both nodes every <see cref="NatTailnet.StatusPollInterval"/> until each has a <paramref name="kind"/> path to the other.</summary>
@@ -87,6 +90,24 @@ internal static class PairBench
             await Task.Delay(NatTailnet.StatusPollInterval).ConfigureAwait(false);
         }
         return false;
+    }
+
+    /// <summary>Polls both nodes until each lists the other online with a tailnet address.</summary>
+    private static async Task<bool> WaitForPeersAsync(NatNode a, NatNode b, TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < within)
+        {
+            if (await SeesAsync(a, b).ConfigureAwait(false) && await SeesAsync(b, a).ConfigureAwait(false))
+            {
+                return true;
+            }
+            await Task.Delay(NatTailnet.StatusPollInterval).ConfigureAwait(false);
+        }
+        return false;
+
+        static async Task<bool> SeesAsync(NatNode node, NatNode peer) =>
+            (await node.StatusAsync().ConfigureAwait(false)).Peers.Any(p => p.Name == peer.Hostname && p.Online && p.Addresses.Count > 0);
     }
 
     /// <summary>"a: PATH / b: PATH" as the two nodes report it now.</summary>

@@ -51,19 +51,19 @@ foreach (var pair in NatPair.All.Where(p => pairs.Contains(p.Name)))
     catch (LabException e)
     {
         Console.Error.WriteLine($"pair {pair.Name} failed: {e.Message}");
-        results.Add(new PairResult(pair, null, "", null, "", null, null, "failed: " + FirstLine(e.Message)));
+        results.Add(new PairResult(pair, null, null, "", null, "", null, null, "failed: " + FirstLine(e.Message)));
     }
 }
 
 Console.WriteLine();
 Console.WriteLine("NAT traversal, per pair (a/b): times from both `weft up` returning; replies from a 50 ms ping stream, paths from status polled every 50 ms.");
 Console.WriteLine();
-Console.WriteLine("| pair | expected | first reply | path then (a / b) | direct on both | direct path (a / b) | first reply after the cut | direct again after restore | note |");
-Console.WriteLine("|---|---|---:|---|---:|---|---:|---:|---|");
+Console.WriteLine("| pair | expected | peers in netmaps | first reply | path then (a / b) | direct on both | direct path (a / b) | first reply after the cut | direct again after restore | note |");
+Console.WriteLine("|---|---|---:|---:|---|---:|---|---:|---:|---|");
 foreach (var r in results)
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Pair.Name} | {(r.Pair.DirectExpected ? "direct" : "relay")} | {Ms(r.FirstReply)} | {r.FirstPath} | {Ms(r.Direct)} | {r.DirectPath} | {Ms(r.Fallback)} | {Ms(r.Recovery)} | {r.Note} |"));
+        $"| {r.Pair.Name} | {(r.Pair.DirectExpected ? "direct" : "relay")} | {Ms(r.PeersSeen)} | {Ms(r.FirstReply)} | {r.FirstPath} | {Ms(r.Direct)} | {r.DirectPath} | {Ms(r.Fallback)} | {Ms(r.Recovery)} | {r.Note} |"));
 }
 
 if (throughput)
