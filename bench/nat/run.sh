@@ -11,7 +11,8 @@
 # timing is good to about 50 ms (plus the lab's CPU contention: everything shares this machine's cores).
 #
 #   bench/nat/run.sh                       # every pair, 5 s iperf3 per path
-#   bench/nat/run.sh easy-easy,hard-hard 10
+#   bench/nat/run.sh easy-easy,hard-hard 10 3  # two pairs, 10 s iperf3, three runs per pair
+#   NAT_BENCH_ARGS=--logs                  # extra Weft.NatBench flags (--logs: daemon logs to stderr, --no-throughput)
 #   WEFT_EXE=path                          # use this weft instead of publishing src/Weft in Release
 #   WEFT_BENCH_ARTIFACTS=dir               # build output (default: a temporary folder that is removed)
 set -euo pipefail
@@ -19,6 +20,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 pairs="${1:-lan,easy-easy,easy-hard,upnp-hard,hard-hard,udpblocked-easy}"
 seconds="${2:-5}"
+runs="${3:-1}"
 [[ $EUID -eq 0 ]] || { echo "bench/nat/run.sh: run as root (namespaces, TUN devices, nftables)" >&2; exit 1; }
 for tool in ip nft ping iperf3; do
     command -v "$tool" >/dev/null || { echo "bench/nat/run.sh: missing $tool" >&2; exit 1; }
@@ -38,4 +40,4 @@ echo "building Weft.NatBench (Release) ..." >&2
 dotnet build "$repo/bench/nat/Weft.NatBench/Weft.NatBench.csproj" -c Release --artifacts-path "$artifacts" -v quiet -nologo >&2
 
 # The labs it builds are named wl<hex> and removed when each pair ends (or swept by the next run after a crash).
-dotnet "$artifacts/bin/Weft.NatBench/release/Weft.NatBench.dll" --pairs "$pairs" --seconds "$seconds"
+dotnet "$artifacts/bin/Weft.NatBench/release/Weft.NatBench.dll" --pairs "$pairs" --seconds "$seconds" --runs "$runs" ${NAT_BENCH_ARGS:-}

@@ -29,12 +29,28 @@ internal static class PairBench
     /// <summary>Hang guard for the first reply, the fallback and the recovery.</summary>
     public static readonly TimeSpan StepGuard = TimeSpan.FromSeconds(60);
 
-    public static async Task<PairResult> RunAsync(NatPair pair, Action<string> log)
+    /// <summary>Measures <paramref name="pair"/> once; with <paramref name="printLogs"/> both daemons' logs go to <paramref name="log"/> afterwards.</summary>
+    public static async Task<PairResult> RunAsync(NatPair pair, Action<string> log, bool printLogs)
     {
         await using var lab = await NetworkLab.CreateAsync(log).ConfigureAwait(false);
         var nat = await NatLab.CreateAsync(lab).ConfigureAwait(false);
         await using var tailnet = await NatTailnet.StartAsync(nat).ConfigureAwait(false);
         var (a, b) = await pair.StartNodesAsync(nat, tailnet).ConfigureAwait(false);
+        try
+        {
+            return await MeasureAsync(pair, tailnet, a, b).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (printLogs)
+            {
+                log($"--- {a} ---\n{a.Daemon.Process.Output}\n--- {b} ---\n{b.Daemon.Process.Output}");
+            }
+        }
+    }
+
+    private static async Task<PairResult> MeasureAsync(NatPair pair, NatTailnet tailnet, NatNode a, NatNode b)
+    {
 
         await Task.WhenAll(a.UpAsync(), b.UpAsync()).ConfigureAwait(false);
         var bothUp = DateTimeOffset.UtcNow;

@@ -2,11 +2,14 @@ using System.Globalization;
 using Weft.Lab;
 using Weft.NatBench;
 
-// bench/nat/run.sh: `Weft.NatBench [--pairs lan,easy-easy,...] [--seconds 5] [--no-throughput]` measures the NAT
-// traversal matrix in the NAT lab (as root, with WEFT_EXE pointing at a Release weft) and prints markdown tables.
+// bench/nat/run.sh: `Weft.NatBench [--pairs lan,easy-easy,...] [--runs 1] [--seconds 5] [--no-throughput] [--logs]`
+// measures the NAT traversal matrix in the NAT lab (as root, with WEFT_EXE pointing at a Release weft) and prints
+// markdown tables, one row per pair and run; --logs prints both daemons' logs after each run to stderr.
 var pairs = NatPair.All.Select(p => p.Name).ToList();
 var seconds = 5;
 var throughput = true;
+var runs = 1;
+var logs = false;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -17,17 +20,23 @@ for (var i = 0; i < args.Length; i++)
         case "--seconds" when i + 1 < args.Length:
             seconds = int.Parse(args[++i], CultureInfo.InvariantCulture);
             break;
+        case "--runs" when i + 1 < args.Length:
+            runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
         case "--no-throughput":
             throughput = false;
             break;
+        case "--logs":
+            logs = true;
+            break;
         default:
-            Console.Error.WriteLine($"usage: Weft.NatBench [--pairs {string.Join(',', NatPair.All.Select(p => p.Name))}] [--seconds 5] [--no-throughput]");
+            Console.Error.WriteLine($"usage: Weft.NatBench [--pairs {string.Join(',', NatPair.All.Select(p => p.Name))}] [--runs 1] [--seconds 5] [--no-throughput] [--logs]");
             return 2;
     }
 }
 
 var unknown = pairs.Where(n => NatPair.All.All(p => p.Name != n)).ToList();
-if (unknown.Count > 0 || seconds < 1)
+if (unknown.Count > 0 || seconds < 1 || runs < 1)
 {
     Console.Error.WriteLine($"unknown pair(s) {string.Join(", ", unknown)}; known: {string.Join(", ", NatPair.All.Select(p => p.Name))}");
     return 2;
@@ -43,15 +52,18 @@ var log = (string line) => Console.Error.WriteLine(line);
 var results = new List<PairResult>();
 foreach (var pair in NatPair.All.Where(p => pairs.Contains(p.Name)))
 {
-    Console.Error.WriteLine($"pair {pair.Name} ...");
-    try
+    for (var run = 1; run <= runs; run++)
     {
-        results.Add(await PairBench.RunAsync(pair, log).ConfigureAwait(false));
-    }
-    catch (LabException e)
-    {
-        Console.Error.WriteLine($"pair {pair.Name} failed: {e.Message}");
-        results.Add(new PairResult(pair, null, null, "", null, "", null, null, "failed: " + FirstLine(e.Message)));
+        Console.Error.WriteLine($"pair {pair.Name}, run {run} of {runs} ...");
+        try
+        {
+            results.Add(await PairBench.RunAsync(pair, log, logs).ConfigureAwait(false));
+        }
+        catch (LabException e)
+        {
+            Console.Error.WriteLine($"pair {pair.Name} failed: {e.Message}");
+            results.Add(new PairResult(pair, null, null, "", null, "", null, null, "failed: " + FirstLine(e.Message)));
+        }
     }
 }
 
@@ -71,13 +83,13 @@ if (throughput)
     Console.Error.WriteLine($"throughput, easy-easy, iperf3 {seconds} s per path ...");
     try
     {
-        var runs = await ThroughputBench.RunAsync(seconds, log).ConfigureAwait(false);
+        var measured = await ThroughputBench.RunAsync(seconds, log).ConfigureAwait(false);
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Throughput through the tunnel, easy/easy, iperf3 TCP {seconds} s; relay = the one embedded in `weft control` (CPU from /proc, user + system)."));
         Console.WriteLine();
         Console.WriteLine("| path (a / b) | Mbit/s | control CPU s | control CPU s per Gbit |");
         Console.WriteLine("|---|---:|---:|---:|");
-        foreach (var run in runs)
+        foreach (var run in measured)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {run.Path} | {run.MegabitsPerSecond:F0} | {run.ControlCpuSeconds:F2} | {run.CpuSecondsPerGigabit:F3} |"));
