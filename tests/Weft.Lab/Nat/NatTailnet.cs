@@ -54,6 +54,9 @@ public sealed partial class NatTailnet : IAsyncDisposable
     private readonly List<NatNode> _nodes = [];
     private bool _disposed;
 
+    // Numbers the nodes' TUN names; claimed atomically so nodes may start concurrently.
+    private int _nodeCount;
+
     private NatTailnet(NatLab nat, NatHost controlHost, ControlProcess control, NatHost? relayHost, LabProcess? relay, string workDir, string authKey)
     {
         Nat = nat;
@@ -172,11 +175,7 @@ public sealed partial class NatTailnet : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(site);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var host = site.Hosts[hostIndex];
-        int index;
-        lock (_gate)
-        {
-            index = _nodes.Count;
-        }
+        var index = Interlocked.Increment(ref _nodeCount) - 1;
         var dir = Path.Combine(WorkDir, hostname);
         Directory.CreateDirectory(dir);
         var daemon = await NodeDaemon.StartAsync(
