@@ -77,6 +77,32 @@ public sealed partial class ConsoleActions
         return null;
     }
 
+    /// <summary>
+    /// Removes a user with their machines, auth keys and API keys (owners and admins). Owners are refused (an owner
+    /// makes them admin or member first), and so is removing oneself, which would end this very session. Returns a problem, or null.
+    /// </summary>
+    public async Task<string?> RemoveUserAsync(long userId, CancellationToken ct = default)
+    {
+        var me = await session.AdminAsync(ct).ConfigureAwait(false);
+        var user = await service.Store.GetUserAsync(userId, ct).ConfigureAwait(false);
+        if (user is null || user.TailnetId != me.TailnetId)
+        {
+            return $"user {userId} not found";
+        }
+
+        if (user.Id == me.Id)
+        {
+            return "you cannot remove yourself; another owner or admin can";
+        }
+
+        return await service.RemoveUserAsync(user, ct).ConfigureAwait(false) switch
+        {
+            UserRemoval.Removed => null,
+            UserRemoval.IsOwner => $"{user.Login} is an owner; an owner must make them admin or member before they can be removed",
+            _ => $"user {userId} not found",
+        };
+    }
+
     /// <summary>The current policy text.</summary>
     public async Task<string> PolicyAsync(CancellationToken ct = default)
     {

@@ -2,6 +2,7 @@ using Weft.Control.Api;
 using Weft.Control.Identity;
 using Weft.Control.Map;
 using Weft.Control.Storage;
+using Weft.Core.Control;
 using Weft.Policy;
 
 namespace Weft.Control.Console;
@@ -25,7 +26,7 @@ public sealed partial class ConsoleActions(ConsoleSession session, ControlServic
         {
             if (PolicyRoles.IsAdmin(me.Role) || n.UserId == me.Id)
             {
-                rows.Add(new MachineRow(n, users.GetValueOrDefault(n.UserId)?.Login ?? "", NetmapBuilder.ParseHostInfo(n.HostInfo), map.IsOnline(n.Id), n.IsExpired(now)));
+                rows.Add(new MachineRow(n, users.GetValueOrDefault(n.UserId)?.Login ?? "", HostOf(n), map.IsOnline(n.Id), n.IsExpired(now)));
             }
         }
 
@@ -41,7 +42,7 @@ public sealed partial class ConsoleActions(ConsoleSession session, ControlServic
         var node = await VisibleNodeAsync(me, id, ct).ConfigureAwait(false);
         var owner = await service.Store.GetUserAsync(node.UserId, ct).ConfigureAwait(false);
         var map = await service.MapAsync(me.TailnetId, ct).ConfigureAwait(false);
-        return new MachineRow(node, owner?.Login ?? "", NetmapBuilder.ParseHostInfo(node.HostInfo), map.IsOnline(node.Id), node.IsExpired(service.Time.GetUtcNow()));
+        return new MachineRow(node, owner?.Login ?? "", HostOf(node), map.IsOnline(node.Id), node.IsExpired(service.Time.GetUtcNow()));
     }
 
     /// <summary>What the machine may reach under the current policy.</summary>
@@ -128,6 +129,24 @@ public sealed partial class ConsoleActions(ConsoleSession session, ControlServic
         var me = await session.UserAsync(ct).ConfigureAwait(false);
         var node = await VisibleNodeAsync(me, id, ct).ConfigureAwait(false);
         await service.DeleteNodeAsync(node, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The node's host info with every text present: the source-generated reader leaves a field the node left out
+    /// null despite its "" default, and a page must not fail on a node that reports less.
+    /// </summary>
+    internal static HostInfo HostOf(NodeRecord node)
+    {
+        var h = NetmapBuilder.ParseHostInfo(node.HostInfo);
+        return h with
+        {
+            Hostname = h.Hostname ?? "",
+            OS = h.OS ?? "",
+            ClientVersion = h.ClientVersion ?? "",
+            RoutableIPs = h.RoutableIPs ?? [],
+            RequestTags = h.RequestTags ?? [],
+            NetInfo = h.NetInfo is { } net ? net with { HomeRelay = net.HomeRelay ?? "", PortMapping = net.PortMapping ?? "" } : null,
+        };
     }
 
     /// <summary>The node when <paramref name="me"/> may see it; anything else reads as "not found", so ids do not leak.</summary>

@@ -116,6 +116,49 @@ public sealed class ConsoleActionsTests
     }
 
     [Fact]
+    public async Task RemoveUser_TakesTheirMachines_RefusesOwnersOneselfAndMembers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await ConsoleHost.StartAsync(null, ct);
+        var tailnet = await host.TailnetAsync(ct);
+        var owner = (await host.UserAsync(ConsoleHost.AdminEmail, ct))!;
+        var admin = await host.Store.CreateUserAsync(tailnet.Id, "ann@example.com", "Ann", PolicyRoles.Admin, DateTimeOffset.UtcNow, ct);
+        var member = await host.Store.CreateUserAsync(tailnet.Id, "bob@example.com", "Bob", PolicyRoles.Member, DateTimeOffset.UtcNow, ct);
+        var leaver = await host.Store.CreateUserAsync(tailnet.Id, "lee@example.com", "Lee", PolicyRoles.Member, DateTimeOffset.UtcNow, ct);
+        var leaversNode = await NodeOfAsync(host, leaver, "lees-laptop", ct);
+        var ann = As(host, admin);
+
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => As(host, member).RemoveUserAsync(leaver.Id, ct));
+        Assert.Contains("owner", await ann.RemoveUserAsync(owner.Id, ct), StringComparison.Ordinal);
+        Assert.Contains("yourself", await ann.RemoveUserAsync(admin.Id, ct), StringComparison.Ordinal);
+        Assert.Contains("not found", await ann.RemoveUserAsync(987654, ct), StringComparison.Ordinal);
+        Assert.Equal(4, (await ann.UsersAsync(ct)).Count);
+
+        Assert.Null(await ann.RemoveUserAsync(leaver.Id, ct));
+        Assert.DoesNotContain(await ann.UsersAsync(ct), u => u.Id == leaver.Id);
+        Assert.Null(await host.Store.GetNodeAsync(leaversNode.Id, ct));
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"netInfo\": {\"relayedPeers\": 1}}")]
+    [InlineData("not json")]
+    public void HostOf_ANodeThatReportsLess_ReadsAsEmptyText(string stored)
+    {
+        var node = new NodeRecord
+        {
+            Id = 1, TailnetId = 1, UserId = 1, MachineKey = "", NodeKey = "", DiscoKey = "", Name = "n", HostInfo = stored,
+            IPv4 = System.Net.IPAddress.Loopback, IPv6 = System.Net.IPAddress.IPv6Loopback, Tags = [], Endpoints = [], Created = DateTimeOffset.UnixEpoch,
+            LastSeen = DateTimeOffset.UnixEpoch, KeyExpiry = null, Ephemeral = false, Authorized = true,
+        };
+        var host = ConsoleActions.HostOf(node);
+        Assert.Equal(("", "", ""), (host.Hostname, host.OS, host.ClientVersion));
+        var row = new MachineRow(node, "owner", host, Online: true, Expired: false);
+        Assert.Equal(stored.Contains("relayedPeers", StringComparison.Ordinal) ? "relay" : null, row.PathSummary);
+        Assert.NotEmpty(row.Stamp);
+    }
+
+    [Fact]
     public void LineDiff_MarksRemovedAndAddedLines()
     {
         var diff = LineDiff.Compute("a\nb\nc", "a\nx\nc\nd");
