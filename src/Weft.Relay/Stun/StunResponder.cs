@@ -108,13 +108,15 @@ public sealed partial class StunResponder : IAsyncDisposable
             var source = (IPEndPoint)template.Create(from);
             var address = source.Address.IsIPv4MappedToIPv6 ? source.Address.MapToIPv4() : source.Address;
             var length = StunMessage.WriteBindingSuccess(send, transaction, address, source.Port);
+            // Counted before the send: the client may read the answer (and a test this counter) before SendToAsync returns.
+            Interlocked.Increment(ref _requests);
             try
             {
                 await _socket.SendToAsync(send.AsMemory(0, length), SocketFlags.None, from, ct).ConfigureAwait(false);
-                Interlocked.Increment(ref _requests);
             }
             catch (SocketException ex)
             {
+                Interlocked.Decrement(ref _requests);
                 Interlocked.Increment(ref _dropped);
                 LogSendFailed(source, ex.SocketErrorCode);
             }
