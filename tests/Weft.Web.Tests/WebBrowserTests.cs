@@ -29,6 +29,9 @@ public sealed class WebBrowserTests(BrowserFixture fixture) : IClassFixture<Brow
         await Expect(Id(page, "path-nas")).ToHaveTextAsync("direct");
         await Expect(Id(page, "path-phone")).ToHaveTextAsync("relay");
         await Expect(Id(page, "online-build-server")).ToHaveTextAsync("offline");
+        await Expect(Id(page, "path-detail-nas")).ToHaveTextAsync("direct 192.168.1.20:41641");
+        await Expect(Id(page, "path-detail-phone")).ToHaveTextAsync("relay fra");
+        await Expect(Id(page, "path-detail-build-server")).ToHaveCountAsync(0);
 
         // "/" jumps to the search box, as keyboard users expect.
         await page.Keyboard.PressAsync("/");

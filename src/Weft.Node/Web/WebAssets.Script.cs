@@ -131,6 +131,8 @@ internal static partial class WebAssets
         el('div', { class: 'meta' },
           el('span', { class: 'ip', text: (p.addresses || []).join('  ') }),
           el('span', { text: p.online ? 'online' : 'offline', 'data-testid': `online-${p.name}` }),
+          // The whole path as `weft status` prints it: which endpoint or relay region carries the traffic.
+          p.path ? el('span', { class: 'ip', text: p.path, 'data-testid': `path-detail-${p.name}` }) : null,
           p.user ? el('span', { text: p.user }) : null,
           p.os ? el('span', { text: p.os }) : null));
     }));
