@@ -16,4 +16,10 @@ public sealed partial class ControlService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "removed user {Login} of tailnet {Tailnet} with {Nodes} machine(s), their auth keys and API keys")]
     private static partial void LogUserRemoved(ILogger logger, string login, long tailnet, int nodes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "relay map changed: {Regions} region(s), from the {Source}")]
+    private static partial void LogRelayMapChanged(ILogger logger, string source, int regions);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the stored relay map override does not parse ({Reason}); using the config's relay map")]
+    private static partial void LogStoredRelayMapBad(ILogger logger, string reason);
 }

@@ -43,6 +43,12 @@ public sealed partial class ControlService
             return;
         }
 
+        if (change.Kind == ChangeKind.RelayMap)
+        {
+            await ReloadRelayMapAsync(ct).ConfigureAwait(false);
+            return;
+        }
+
         if (!_maps.TryGetValue(change.TailnetId, out var map))
         {
             return;
@@ -121,11 +127,12 @@ public sealed partial class ControlService
     }
 
     /// <summary>
-    /// Re-reads every loaded tailnet from the store after the feed may have lost changes: settings, policy, DNS,
-    /// users, nodes (dropping those gone) and routes. Costs a full pass, so it runs only after a gap.
+    /// Re-reads the relay map and every loaded tailnet from the store after the feed may have lost changes: settings,
+    /// policy, DNS, users, nodes (dropping those gone) and routes. Costs a full pass, so it runs only after a gap.
     /// </summary>
     internal async Task ResyncAsync(CancellationToken ct)
     {
+        await ReloadRelayMapAsync(ct).ConfigureAwait(false);
         foreach (var (tailnetId, map) in _maps)
         {
             if (await Store.GetTailnetAsync(tailnetId, ct).ConfigureAwait(false) is not { } tailnet)

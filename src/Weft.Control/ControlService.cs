@@ -42,6 +42,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
         }
 
         _loadGate.Dispose();
+        _relayGate.Dispose();
     }
 
     /// <summary>Stops listening to the other replicas first, so no change is applied to a stopped map, then stops the maps.</summary>
@@ -80,6 +81,7 @@ public sealed partial class ControlService(IControlStore store, TimeProvider tim
             var dns = DnsSettings.FromJson(await Store.GetDnsAsync(tailnetId, ct).ConfigureAwait(false));
             map = new TailnetMap(tailnet, parsed.Policy ?? Weft.Policy.Policy.Default, users, nodes, Time, _ephemeralTimeout,
                 id => _ = DeleteEphemeralAsync(id), routes, dns);
+            InitRelayMap(map);
             _maps[tailnetId] = map;
             return map;
         }

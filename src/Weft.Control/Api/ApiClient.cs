@@ -132,6 +132,18 @@ public sealed class ApiClient(HttpClient http, string apiKey)
     public Task<ApiTailnet> CreateTailnetAsync(string name, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Post, "tailnets", Body(new ApiNewTailnet(name), ApiJsonContext.Default.ApiNewTailnet), ApiJsonContext.Default.ApiTailnet, ct);
 
+    /// <summary>The server's relay map: the editable override (or the config's regions) and the map nodes get (server admins).</summary>
+    public Task<ApiRelayMap> GetRelayMapAsync(CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Get, "relaymap", null, ApiJsonContext.Default.ApiRelayMap, ct);
+
+    /// <summary>Replaces the relay map with an override (JSON text: {"embedded": bool, "regions": [...]}); every connected node gets it at once.</summary>
+    public Task<ApiRelayMap> SetRelayMapAsync(string json, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Put, "relaymap", new StringContent(json, Encoding.UTF8, "application/json"), ApiJsonContext.Default.ApiRelayMap, ct);
+
+    /// <summary>Drops the relay map override: the config file's regions apply again.</summary>
+    public Task<ApiRelayMap> ResetRelayMapAsync(CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Delete, "relaymap", null, ApiJsonContext.Default.ApiRelayMap, ct);
+
     private static string Escape(string s) => Uri.EscapeDataString(s);
 
     private static StringContent Body<T>(T value, JsonTypeInfo<T> type) =>

@@ -147,6 +147,7 @@ internal static partial class ApiEndpoints
         MapAdmin(api);
         MapDns(api);
         MapTailnets(api);
+        MapRelays(api);
     }
 
     private static async Task<IResult> SetPolicyAsync(HttpContext http, ControlService svc, ApiKeyRecord key, bool save, CancellationToken ct)

@@ -166,8 +166,23 @@ public sealed record ApiPlacedUser(
     [property: JsonPropertyName("tailnet")] string Tailnet,
     [property: JsonPropertyName("created")] bool Created);
 
+/// <summary>
+/// GET relaymap: the editable part (<see cref="Embedded"/> and <see cref="Regions"/>, which PUT takes back as they
+/// are), where it comes from, and the whole map nodes get now, with the embedded relay as this server announces it.
+/// </summary>
+/// <param name="Source">"config" (the config file's relays.regions) or "database" (an override set through the API).</param>
+/// <param name="EmbeddedRegionId">The embedded relay's region id, or null when this server runs no embedded relay.</param>
+public sealed record ApiRelayMap(
+    [property: JsonPropertyName("embedded")] bool Embedded,
+    [property: JsonPropertyName("regions")] IReadOnlyList<Weft.Core.Control.RelayRegion> Regions,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("embeddedRegionId")] int? EmbeddedRegionId,
+    [property: JsonPropertyName("relayMap")] Weft.Core.Control.RelayMap RelayMap);
+
 /// <summary>Source-generated JSON for the REST API.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ApiRelayMap))]
+[JsonSerializable(typeof(Weft.Control.Relays.RelayMapOverride))]
 [JsonSerializable(typeof(ApiDevice))]
 [JsonSerializable(typeof(ApiTailnetSettings))]
 [JsonSerializable(typeof(ApiNewUser))]

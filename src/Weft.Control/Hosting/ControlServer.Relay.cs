@@ -23,8 +23,8 @@ public sealed partial class ControlServer
     /// <summary>The embedded STUN responder, null when off or when its port was taken.</summary>
     public StunResponder? Stun { get; private init; }
 
-    /// <summary>The relay map every full map carries (fixed until restart).</summary>
-    public RelayMap RelayMap { get; private init; } = new();
+    /// <summary>The relay map nodes get now: the config's, or an admin's override (see <see cref="ControlService.SetRelayMapAsync"/>).</summary>
+    public RelayMap RelayMap => Service.RelayMap ?? new();
 
     /// <summary>
     /// Maps the relay endpoints into <paramref name="app"/> (same port as the control protocol) and starts the STUN

@@ -109,8 +109,6 @@ public sealed partial class ControlServer : IAsyncDisposable
         var serverPublic = Curve25519.PublicKey(serverKey);
         var (relay, stun) = StartEmbeddedRelay(app, options, time, logger);
 
-        // Set once listening (the port may have been 0); fixed until restart, so deltas never carry it.
-        RelayMap? relayMap = null;
         app.MapGet(ControlProtocol.KeyPath, () => Results.Text(serverPublic.ToHex()));
         app.MapGet("/register/{id}", async (string id, CancellationToken c) => await service.GetPendingAsync(id, c).ConfigureAwait(false) is not { NodeId: null }
             ? Results.Problem(statusCode: 404, detail: "unknown or already approved login")
@@ -126,7 +124,7 @@ public sealed partial class ControlServer : IAsyncDisposable
             await using var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
             var baseUrl = options.PublicUrl ?? $"{http.Request.Scheme}://{http.Request.Host}";
             var source = http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None;
-            var connection = new ControlConnection(service, new Registrar(service, baseUrl, limiter, source), serverKey, logger) { RelayMap = Volatile.Read(ref relayMap), LatestClientVersion = options.LatestClientVersion };
+            var connection = new ControlConnection(service, new Registrar(service, baseUrl, limiter, source), serverKey, logger) { LatestClientVersion = options.LatestClientVersion };
             await connection.RunAsync(stream, () => CloseOutputAsync(socket, http.RequestAborted), http.RequestAborted).ConfigureAwait(false);
             await CloseOutputAsync(socket, http.RequestAborted).ConfigureAwait(false);
             return Results.Empty;
@@ -150,14 +148,13 @@ public sealed partial class ControlServer : IAsyncDisposable
 
         var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var embedded = EmbeddedRelayNode(options, new Uri(listening), relay, stun, logger);
-        var map = Relays.RelayMapFactory.Build(options.Relays, embedded);
-        Volatile.Write(ref relayMap, map);
+        await service.StartRelayMapAsync(options.Relays, embedded, ct).ConfigureAwait(false);
         if (embedded is not null)
         {
-            LogRelayMap(logger, map.Regions.Count, embedded.Url, embedded.PublicKey, embedded.StunPort);
+            LogRelayMap(logger, service.RelayMap!.Regions.Count, embedded.Url, embedded.PublicKey, embedded.StunPort);
         }
 
-        return new ControlServer(app, store, service, serverPublic) { Relay = relay, Stun = stun, RelayMap = map };
+        return new ControlServer(app, store, service, serverPublic) { Relay = relay, Stun = stun };
     }
 
     /// <summary>On an empty store: the first tailnet, its owner, and an owner API key written to the data dir (0600), never logged.</summary>

@@ -29,6 +29,7 @@ internal sealed class PendingDelta
     private Node? _self;
     private IReadOnlyList<FilterRule>? _filter;
     private DnsConfig? _dns;
+    private RelayMap? _relayMap;
     private bool _keepAlive;
 
     /// <summary>True when nothing waits.</summary>
@@ -114,6 +115,11 @@ internal sealed class PendingDelta
             _dns = dns;
         }
 
+        if (r.RelayMap is { } relayMap)
+        {
+            _relayMap = relayMap;
+        }
+
         if (r.UserProfiles is { } profiles)
         {
             foreach (var u in profiles)
@@ -130,7 +136,7 @@ internal sealed class PendingDelta
         var patched = Ordered(_patchedOrder, _patched);
         var removed = _removedBulk ?? (_removed.Count > 0 ? [.. _removed] : null);
         List<UserProfile>? profiles = _profiles.Count > 0 ? [.. _profiles.Values] : null;
-        var hasContent = _self is not null || changed is not null || removed is not null || patched is not null || _filter is not null || _dns is not null || profiles is not null;
+        var hasContent = _self is not null || changed is not null || removed is not null || patched is not null || _filter is not null || _dns is not null || _relayMap is not null || profiles is not null;
         var response = new MapResponse
         {
             // The load generator and clients treat a keepalive frame as carrying nothing: never mark real content as one.
@@ -142,6 +148,7 @@ internal sealed class PendingDelta
             PacketFilter = _filter,
             Dns = _dns,
             UserProfiles = profiles,
+            RelayMap = _relayMap,
         };
 
         // Cleared tables keep their capacity: a join burst grows them to the tailnet's size in every session,
@@ -156,6 +163,7 @@ internal sealed class PendingDelta
         _self = null;
         _filter = null;
         _dns = null;
+        _relayMap = null;
         _keepAlive = false;
         IsEmpty = true;
         return response;

@@ -41,6 +41,9 @@ internal sealed class TailnetMap : IDisposable
     private Weft.Policy.Policy _policy;
     private DnsSettings _dns;
 
+    /// <summary>The relays nodes use, in every full map; null until the server knows it (tests without one).</summary>
+    private RelayMap? _relayMap;
+
     /// <summary>Key expiries of eligible nodes, earliest first; entries whose node changed its expiry since are skipped when due.</summary>
     private readonly PriorityQueue<(long Id, DateTimeOffset Expiry), DateTimeOffset> _expiries = new();
 
@@ -180,6 +183,7 @@ internal sealed class TailnetMap : IDisposable
                 PacketFilter = filter,
                 Dns = Dns(),
                 UserProfiles = Profiles(),
+                RelayMap = _relayMap,
             };
         }
     }
@@ -308,6 +312,25 @@ internal sealed class TailnetMap : IDisposable
             }
 
             return (_policy, nodes);
+        }
+    }
+
+    /// <summary>A new relay map: later full maps carry it, and with <paramref name="announce"/> every open session gets it as a delta.</summary>
+    public void SetRelayMap(RelayMap relayMap, bool announce)
+    {
+        lock (_gate)
+        {
+            _relayMap = relayMap;
+            if (!announce)
+            {
+                return;
+            }
+
+            var delta = new MapResponse { RelayMap = relayMap };
+            foreach (var session in _sessions.Values)
+            {
+                SendLocked(session, delta);
+            }
         }
     }
 

@@ -38,9 +38,6 @@ internal sealed partial class ControlConnection(ControlService service, Registra
     /// <summary>Deltas estimated at this size or more go through <see cref="LargeDeltas"/>.</summary>
     private const int LargeDelta = 32 * 1024;
 
-    /// <summary>The relays and STUN servers, sent in the full map; it changes only at restart, so deltas never carry it.</summary>
-    public RelayMap? RelayMap { get; init; }
-
     /// <summary>The newest client version to announce in full maps, or null.</summary>
     public string? LatestClientVersion { get; init; }
 
@@ -112,7 +109,7 @@ internal sealed partial class ControlConnection(ControlService service, Registra
                         var gated = await FullMaps.WaitAsync(FullMapWait, stop.Token).ConfigureAwait(false);
                         try
                         {
-                            var full = map.Attach(session) is { } attached ? attached with { RelayMap = RelayMap, LatestClientVersion = LatestClientVersion } : null;
+                            var full = map.Attach(session) is { } attached ? attached with { LatestClientVersion = LatestClientVersion } : null;
                             if (full is null)
                             {
                                 await SendAsync(channel, new ServerMessage { Error = "node is not authorized or its key expired" }, stop.Token).ConfigureAwait(false);

@@ -31,6 +31,9 @@ public enum ChangeKind
 
     /// <summary>An interactive registration was approved; <see cref="Change.Key"/> is its id.</summary>
     Registration,
+
+    /// <summary>The server's relay map override changed (server-wide: the tailnet id is 0).</summary>
+    RelayMap,
 }
 
 /// <summary>One committed change, named by ids only: receivers read the current state from the store, which stays the truth.</summary>

@@ -117,6 +117,12 @@ public interface IControlStore : IAsyncDisposable
     /// </summary>
     Task<bool> RenameTailnetAsync(long tailnetId, string name, string? domain, CancellationToken ct = default);
 
+    /// <summary>The server's relay map override as JSON text (see <see cref="Relays.RelayMapOverride"/>), or null when the config's regions apply.</summary>
+    Task<string?> GetRelayMapAsync(CancellationToken ct = default);
+
+    /// <summary>Replaces the relay map override; null removes it, so the config's regions apply again.</summary>
+    Task SetRelayMapAsync(string? json, DateTimeOffset now, CancellationToken ct = default);
+
     /// <summary>The oldest user with this login (compared ignoring case) in any tailnet, or null.</summary>
     Task<UserRecord?> FindUserByLoginAsync(string login, CancellationToken ct = default);
 

@@ -63,5 +63,9 @@ internal static class Schema
             node_id BIGINT NULL REFERENCES nodes(id) ON DELETE CASCADE);
         CREATE INDEX pending_registrations_expires ON pending_registrations (expires);
         """,
+        """
+        CREATE TABLE relay_map (
+            id INTEGER PRIMARY KEY CHECK (id = 1), config TEXT NOT NULL, updated BIGINT NOT NULL);
+        """,
     ];
 }

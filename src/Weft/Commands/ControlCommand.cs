@@ -44,6 +44,7 @@ internal static class ControlCommand
         command.Subcommands.Add(ControlPolicyCommand.Create());
         command.Subcommands.Add(ControlDnsCommand.Create());
         command.Subcommands.Add(ControlTailnetCommand.Create());
+        command.Subcommands.Add(ControlRelayMapCommand.Create());
         command.Subcommands.Add(ControlAccountsCommand.Create());
         command.SetAction(async (parse, ct) =>
         {

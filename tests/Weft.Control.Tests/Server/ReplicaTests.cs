@@ -103,6 +103,28 @@ public sealed class ReplicaTests(PostgresServer postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RelayMapSetOnOneReplica_ReachesNodesOnTheOther()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (one, two) = await StartReplicasAsync(ct);
+        await using var r1 = one;
+        await using var r2 = two;
+        await using var a = await TestNode.JoinAsync(r1, await r1.AuthKeyAsync(ct), "a", ct);
+
+        using (var put = await r2.Http.SendAsync(r2.Request(HttpMethod.Put, "/api/v2/relaymap", r2.OwnerApiKey,
+            """{"regions":[{"id":1,"code":"fra","relays":[{"url":"https://relay-fra.example"}]}]}"""), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        // Replica one keeps its own embedded relay first and takes the shared override's region.
+        var delta = await a.WaitForAsync(m => m.RelayMap is not null, ct);
+        Assert.Equal([900, 1], delta.RelayMap!.Regions.Select(r => r.Id));
+        Assert.Equal(r1.Server.Address.GetLeftPart(UriPartial.Authority), delta.RelayMap.Regions[0].Relays[0].Url);
+        Assert.Equal("https://relay-fra.example", delta.RelayMap.Regions[1].Relays[0].Url);
+    }
+
+    [Fact]
     public async Task InteractiveLogin_ApprovedOnOtherReplica_AnswersTheWaitingFollowup()
     {
         var ct = TestContext.Current.CancellationToken;
