@@ -73,7 +73,10 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// <summary>Completes when the client is connected (now or after the next successful connect).</summary>
     public Task WaitConnectedAsync(CancellationToken ct = default) => Volatile.Read(ref _connected).Task.WaitAsync(ct);
 
-    /// <summary>Queues a packet for <paramref name="destination"/>; false (and counted) when not connected or the queue is full.</summary>
+    /// <summary>
+    /// Queues a packet for <paramref name="destination"/>; while not connected up to 64 packets wait for the connection.
+    /// False (and counted) when those or the connection's queue are full.
+    /// </summary>
     public bool TrySend(NodePublic destination, ReadOnlySpan<byte> packet)
     {
         if (packet.Length > RelayConstants.MaxPacketLength)
@@ -82,7 +85,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         }
 
         var queue = _queue;
-        if (queue is null)
+        if (queue is null && Volatile.Read(ref _pendingCount) >= PendingWhileConnecting)
         {
             Interlocked.Increment(ref _dropped);
             return false;
@@ -95,6 +98,24 @@ public sealed partial class RelayClient : IAsyncDisposable
         var key = destination.Key;
         ((ReadOnlySpan<byte>)key).CopyTo(buffer.AsSpan(RelayConstants.FrameHeaderLength));
         packet.CopyTo(buffer.AsSpan(RelayConstants.FrameHeaderLength + Key32.Length));
+        if (queue is null)
+        {
+            // Not connected (yet): hold a few packets for the connection, so a node's first handshake is not lost
+            // to the moment it takes to dial the relay (WireGuard would resend it only after 5 s).
+            if (Interlocked.Increment(ref _pendingCount) <= PendingWhileConnecting)
+            {
+                _pending.Enqueue((destination.Key, buffer, length));
+                if (_queue is { } justConnected)
+                {
+                    FlushPending(justConnected);
+                }
+                return true;
+            }
+            Interlocked.Decrement(ref _pendingCount);
+            ArrayPool<byte>.Shared.Return(buffer);
+            Interlocked.Increment(ref _dropped);
+            return false;
+        }
         if (queue.TryEnqueue(destination.Key, buffer, length) == EnqueueResult.Queued)
         {
             return true;
@@ -152,6 +173,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         await using var timer = _time.CreateTimer(static s => ((RelayClient)s!).Tick(), this, RelayConstants.KeepAliveInterval, RelayConstants.KeepAliveInterval);
         var writer = QueueWriter.PumpAsync(queue, transport.Stream, transport.Sealer, null, null, connected.Token);
         _queue = queue;
+        FlushPending(queue);
         _idle = connected;
         Interlocked.Increment(ref _connects);
         Volatile.Read(ref _connected).TrySetResult();
@@ -179,6 +201,26 @@ public sealed partial class RelayClient : IAsyncDisposable
     }
 
     private volatile CancellationTokenSource? _idle;
+
+    /// <summary>Packets held while not connected; more are dropped (and counted).</summary>
+    private const int PendingWhileConnecting = 64;
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(Key32 Destination, byte[] Frame, int Length)> _pending = new();
+    private int _pendingCount;
+
+    /// <summary>Moves packets held while connecting into the connection's queue.</summary>
+    private void FlushPending(OutboundQueue queue)
+    {
+        while (_pending.TryDequeue(out var item))
+        {
+            Interlocked.Decrement(ref _pendingCount);
+            if (queue.TryEnqueue(item.Destination, item.Frame, item.Length) != EnqueueResult.Queued)
+            {
+                ArrayPool<byte>.Shared.Return(item.Frame);
+                Interlocked.Increment(ref _dropped);
+            }
+        }
+    }
 
     private bool Handle(FrameType type, in ReadOnlySequence<byte> body)
     {
@@ -283,6 +325,10 @@ public sealed partial class RelayClient : IAsyncDisposable
             // Stopping is the point.
         }
 
+        while (_pending.TryDequeue(out var item))
+        {
+            ArrayPool<byte>.Shared.Return(item.Frame);
+        }
         _stop.Dispose();
     }
 }

@@ -21,7 +21,10 @@ internal sealed class InMemoryRelay : IAsyncDisposable
     public RelayServer Server { get; } = new(Curve25519.GeneratePrivateKey(), new RelayServerOptions(), NullLogger.Instance);
 
     /// <summary>A started client whose every connection runs through a fresh on-path stream (the latest is in <paramref name="wire"/>).</summary>
-    public TestNode Connect(out Wire wire)
+    public TestNode Connect(out Wire wire) => Connect(out wire, Task.CompletedTask);
+
+    /// <summary>As <see cref="Connect(out Wire)"/>, but every dial first waits for <paramref name="dialGate"/> (a relay that is slow to reach).</summary>
+    public TestNode Connect(out Wire wire, Task dialGate)
     {
         var path = new Wire();
         wire = path;
@@ -33,6 +36,7 @@ internal sealed class InMemoryRelay : IAsyncDisposable
             MaxBackoff = TimeSpan.FromMilliseconds(500),
             Dial = async (nodeKey, relayKey, ct) =>
             {
+                await dialGate.WaitAsync(ct);
                 var (client, server) = DuplexStream.CreatePair();
                 var onPath = new OnPathStream(client);
                 lock (_connections)
