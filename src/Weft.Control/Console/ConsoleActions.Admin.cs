@@ -38,6 +38,33 @@ public sealed partial class ConsoleActions
         return null;
     }
 
+    /// <summary>
+    /// Renames the tailnet (owners and admins); its MagicDNS domain changes only when <paramref name="domain"/> is
+    /// given, because machine names people and scripts use end in it. Returns a problem, or null when done.
+    /// </summary>
+    public async Task<string?> RenameTailnetAsync(string name, string? domain, CancellationToken ct = default)
+    {
+        var me = await session.AdminAsync(ct).ConfigureAwait(false);
+        name = name.Trim();
+        domain = domain?.Trim();
+        if (ControlService.TailnetNameProblem(name) is { } badName)
+        {
+            return badName;
+        }
+
+        if (domain is not null && ControlService.TailnetDomainProblem(domain) is { } badDomain)
+        {
+            return badDomain;
+        }
+
+        return await service.RenameTailnetAsync(me.TailnetId, name, domain, ct).ConfigureAwait(false) switch
+        {
+            TailnetRename.Renamed => null,
+            TailnetRename.NameTaken => $"another tailnet is named '{name}'",
+            _ => "the tailnet no longer exists",
+        };
+    }
+
     /// <summary>The signed-in user (any role).</summary>
     public Task<UserRecord> MeAsync(CancellationToken ct = default) => session.UserAsync(ct);
 

@@ -139,6 +139,61 @@ public sealed class ConsoleActionsTests
         Assert.Null(await host.Store.GetNodeAsync(leaversNode.Id, ct));
     }
 
+    [Fact]
+    public async Task RenameTailnet_AdminRenames_BadOrTakenNamesAreRefused_MemberIsDenied()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await ConsoleHost.StartAsync(null, ct);
+        var tailnet = await host.TailnetAsync(ct);
+        await host.Server.Service.EnsureTailnetAsync("taken-net", ct);
+        var admin = As(host, (await host.UserAsync(ConsoleHost.AdminEmail, ct))!);
+        var member = As(host, await host.Store.CreateUserAsync(tailnet.Id, "m@example.com", "M", PolicyRoles.Member, DateTimeOffset.UtcNow, ct));
+
+        Assert.Contains("not '/'", await admin.RenameTailnetAsync("a/b", null, ct), StringComparison.Ordinal);
+        Assert.Contains("another tailnet", await admin.RenameTailnetAsync("Taken-Net", null, ct), StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => member.RenameTailnetAsync("mine", null, ct));
+        Assert.Equal(tailnet.Name, (await host.TailnetAsync(ct)).Name);
+
+        // The name alone leaves machine names as they are; a domain given changes them too.
+        Assert.Null(await admin.RenameTailnetAsync(" acme ", null, ct));
+        Assert.Equal(("acme", tailnet.Domain), ((await host.TailnetAsync(ct)).Name, (await host.TailnetAsync(ct)).Domain));
+        Assert.NotNull(await admin.RenameTailnetAsync("acme", "not a domain", ct));
+        Assert.Null(await admin.RenameTailnetAsync("acme", "acme.example.test", ct));
+        Assert.Equal("acme.example.test", (await host.TailnetAsync(ct)).Domain);
+    }
+
+    [Fact]
+    public async Task RelayMap_OnlyServerAdmins_InvalidIsRefused_ValidIsServedAndReset()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await ConsoleHost.StartAsync(null, ct);
+        var service = host.Server.Service;
+        var admin = As(host, (await host.UserAsync(ConsoleHost.AdminEmail, ct))!);
+        var (other, _) = await service.EnsureTailnetAsync("partner-test", ct);
+        var otherOwner = As(host, (await service.CreateUserAsync(other.Id, "olga@partner.test", "Olga", PolicyRoles.Owner, ct))!);
+
+        // The map is the server's: an owner of another tailnet neither reads nor changes it.
+        Assert.False(await otherOwner.IsServerAdminAsync(ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => otherOwner.RelayMapAsync(ct));
+        await Assert.ThrowsAsync<ConsoleDeniedException>(() => otherOwner.SetRelayMapAsync("{\"regions\": []}", ct));
+
+        Assert.True(await admin.IsServerAdminAsync(ct));
+        var (json, overridden, _) = await admin.RelayMapAsync(ct);
+        Assert.False(overridden);
+        Assert.Contains("regions", json, StringComparison.Ordinal);
+        Assert.NotEmpty(await admin.SetRelayMapAsync("{ not json", ct));
+        Assert.Null(service.RelayMapOverride);
+
+        const string Valid = """{"embedded": true, "regions": [{"id": 901, "code": "lab", "name": "Lab", "relays": [{"url": "https://127.0.0.1:4443"}]}]}""";
+        Assert.Empty(await admin.SetRelayMapAsync(Valid, ct));
+        var (_, nowOverridden, effective) = await admin.RelayMapAsync(ct);
+        Assert.True(nowOverridden);
+        Assert.Contains(effective!.Regions, r => r.Code == "lab");
+
+        await admin.ResetRelayMapAsync(ct);
+        Assert.False((await admin.RelayMapAsync(ct)).Overridden);
+    }
+
     [Theory]
     [InlineData("{}")]
     [InlineData("{\"netInfo\": {\"relayedPeers\": 1}}")]
