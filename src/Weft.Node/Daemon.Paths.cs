@@ -256,6 +256,7 @@ public sealed partial class Daemon
             ["birthday_attempts"] = paths.BirthdayAttempts,
             ["birthday_guesses"] = paths.BirthdayGuesses,
             ["birthday_hits"] = paths.BirthdayHits,
+            ["initiations_resent"] = paths.InitiationsResent,
         };
     }
 

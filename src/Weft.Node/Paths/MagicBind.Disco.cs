@@ -145,7 +145,42 @@ public sealed partial class MagicBind
         if (changed)
         {
             LogPathChanged(_logger, peer.NodeKey.ToString(), $"direct {from}");
+            ResendInitiation(peer, now);
         }
+    }
+
+    /// <summary>
+    /// A direct path just appeared: if WireGuard's last handshake initiation to this peer is recent, it may have been
+    /// lost on the way that did not work (a relay the peer was not on yet), and WireGuard would resend only after 5 s.
+    /// Send the same bytes again on the new path: an initiation seen twice is answered once (its timestamp must grow).
+    /// </summary>
+    private void ResendInitiation(MagicPeer peer, long now)
+    {
+        byte[]? initiation;
+        lock (peer.Gate)
+        {
+            initiation = peer.LastInitiation is { } last && peer.LastInitiationAt != 0
+                && _time.GetElapsedTime(peer.LastInitiationAt, now) < PathConstants.InitiationResendWindow ? last : null;
+            peer.LastInitiationAt = 0;
+        }
+        if (initiation is null)
+        {
+            return;
+        }
+        var path = peer.Current;
+        if (!path.IsDirect)
+        {
+            return;
+        }
+        if (path.Via is { } via)
+        {
+            via.Send(initiation, path.Direct);
+        }
+        else
+        {
+            _inner.Send([initiation], [initiation.Length], path.Direct);
+        }
+        Interlocked.Increment(ref _initiationsResent);
     }
 
     private void OnCallMeMaybe(MagicPeer peer, DiscoMessage callMeMaybe)

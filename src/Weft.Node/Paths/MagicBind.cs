@@ -301,6 +301,10 @@ public sealed partial class MagicBind : IBind
         }
         var now = _time.GetTimestamp();
         Volatile.Write(ref peer.LastActive, now);
+        if (sizes.Length > 0 && sizes[0] == PathConstants.InitiationLength && buffers[0][0] == 1)
+        {
+            RememberInitiation(peer, buffers[0], now);
+        }
         var path = peer.Current;
         if (path.IsDirect)
         {
@@ -327,6 +331,22 @@ public sealed partial class MagicBind : IBind
         {
             // At most once a heartbeat, so the data path pays for disco only when a peer wakes up.
             Probe(peer);
+        }
+    }
+
+    /// <summary>Handshake initiations resent because a direct path appeared right after them.</summary>
+    public long InitiationsResent => Interlocked.Read(ref _initiationsResent);
+
+    private long _initiationsResent;
+
+    // Handshakes are rare (one per peer every two minutes at most): one copy each is no data-path cost.
+    private static void RememberInitiation(MagicPeer peer, byte[] datagram, long now)
+    {
+        lock (peer.Gate)
+        {
+            var copy = peer.LastInitiation ??= new byte[PathConstants.InitiationLength];
+            datagram.AsSpan(0, PathConstants.InitiationLength).CopyTo(copy);
+            peer.LastInitiationAt = now;
         }
     }
 

@@ -56,6 +56,12 @@ internal sealed class MagicPeer
     /// <summary>The peer reported a hard NAT (its mapping varies by destination): with an easy NAT here, we spray it.</summary>
     public bool HardNat;
 
+    /// <summary>A copy of WireGuard's last handshake initiation to this peer, resent when a direct path appears soon after.</summary>
+    public byte[]? LastInitiation;
+
+    /// <summary>When <see cref="LastInitiation"/> was sent; 0 once resent or never.</summary>
+    public long LastInitiationAt;
+
     /// <summary>When the current (or last) birthday attempt began; 0 when none was made.</summary>
     public long BirthdayStarted;
 

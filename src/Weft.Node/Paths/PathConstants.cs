@@ -54,4 +54,10 @@ public static class PathConstants
 
     /// <summary>Lowest port a sprayed guess targets (Linux NATs keep unprivileged ports unprivileged).</summary>
     public const int BirthdayLowestPort = 1024;
+
+    /// <summary>An initiation younger than this is resent when a direct path appears (WireGuard's own retry comes after 5 s).</summary>
+    public static readonly TimeSpan InitiationResendWindow = TimeSpan.FromSeconds(5);
+
+    /// <summary>Length of a WireGuard handshake initiation (message type 1).</summary>
+    public const int InitiationLength = 148;
 }

@@ -15,6 +15,9 @@ internal sealed class FakeRelay
 
     private long _data;
 
+    /// <summary>While true the relay loses every non-disco packet (a peer not connected there yet).</summary>
+    public volatile bool DropData;
+
     public FakeRelayLink Link(NodePublic node)
     {
         var link = new FakeRelayLink(this, node);
@@ -31,6 +34,10 @@ internal sealed class FakeRelay
         }
         if (!DiscoCodec.LooksLikeDisco(packet))
         {
+            if (DropData)
+            {
+                return false;
+            }
             Interlocked.Increment(ref _data);
         }
         link.Handler(source, packet.ToArray());

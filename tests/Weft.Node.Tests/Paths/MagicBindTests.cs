@@ -73,6 +73,32 @@ public sealed class MagicBindTests
     }
 
     [Fact]
+    public async Task HandshakeInitiationLostOnTheRelay_IsResentWhenTheDirectPathAppears()
+    {
+        using var pair = new MagicPair();
+        pair.Relay.DropData = true;
+        var initiation = new byte[PathConstants.InitiationLength];
+        initiation[0] = 1;
+        initiation[^1] = 0x5a;
+        var receive = Task.Run(() =>
+        {
+            var buffers = new[] { new byte[65536] };
+            var sizes = new int[1];
+            var sources = new UdpEndpoint[1];
+            var count = pair.B.Receive(buffers, sizes, sources);
+            return count == 0 ? [] : buffers[0].AsSpan(0, sizes[0]).ToArray();
+        }, TestContext.Current.CancellationToken);
+
+        // No path yet: the relay loses it, as a relay the peer has not reached yet would.
+        pair.A.Send([initiation], [initiation.Length], MagicBind.SyntheticEndpoint(pair.NodeB));
+        Assert.True(MagicPair.Eventually(() => pair.A.PeerPath(pair.NodeB)!.IsDirect));
+
+        Assert.Equal(initiation, await receive.WaitAsync(MagicPair.Guard, TestContext.Current.CancellationToken));
+        Assert.Equal(1, pair.A.InitiationsResent);
+        Assert.Equal(0, pair.Relay.DataPackets);
+    }
+
+    [Fact]
     public void NonSyntheticEndpoint_IsPlainUdp()
     {
         using var pair = new MagicPair();
