@@ -16,7 +16,7 @@ public sealed partial class ConsoleBrowserTests
         BrowserFixture.EnsureOrSkip();
         var ct = TestContext.Current.CancellationToken;
         var page = await fixture.SignInAsync(ConsoleHost.AdminEmail);
-        await using var device = await TestDevice.JoinAsync(Host.Address, await AuthKeyAsync(ct), "net-box", ct);
+        var device = await TestDevice.JoinAsync(Host.Address, await AuthKeyAsync(ct), "net-box", ct);
         await Expect(page.Locator("[data-testid=status-net-box]")).ToContainTextAsync("Online");
         // Nothing reported yet: no chip rather than a guess.
         await Expect(page.Locator("[data-testid=path-net-box]")).ToHaveCountAsync(0);
@@ -42,6 +42,12 @@ public sealed partial class ConsoleBrowserTests
         await Expect(page.Locator("[data-testid=connectivity-udp]")).ToContainTextAsync("blocked");
         await Expect(page.Locator("[data-testid=connectivity-path]")).ToHaveTextAsync("relay fra");
         await Expect(page.Locator("[data-testid=connectivity-nat]")).ToHaveTextAsync("unknown");
+
+        // Its control connection stops: the open machine page says so without a reload, and shows no path any more.
+        await Expect(page.Locator("[data-testid=machine-status]")).ToHaveTextAsync("Online");
+        await device.DisposeAsync();
+        await Expect(page.Locator("[data-testid=machine-status]")).ToHaveTextAsync("Offline");
+        await Expect(page.Locator("[data-testid=connectivity-path]")).ToHaveTextAsync("offline");
         await page.Context.CloseAsync();
     }
 }

@@ -68,6 +68,12 @@ public sealed partial class ConsoleBrowserTests(BrowserFixture fixture) : IClass
         await Expect(page.Locator("[data-testid=policy-editor-box] .hj-gutter-error")).ToHaveTextAsync("3");
         await Expect(page.Locator("[data-testid=policy-editor-lines] .policy-line-error")).ToHaveCountAsync(1);
 
+        // The problem leads to its line: the caret lands there, the line selected.
+        await page.Locator("[data-testid=problem-line-3]").ClickAsync();
+        await Expect(editor).ToBeFocusedAsync();
+        var selected = await editor.EvaluateAsync<string>("a => a.value.substring(a.selectionStart, a.selectionEnd)");
+        Assert.Equal("    {\"action\": \"accept\",, }", selected);
+
         await editor.FillAsync("""
             {
               "acls": [{"action": "accept", "src": ["autogroup:admin"], "dst": ["*:22"]}],
