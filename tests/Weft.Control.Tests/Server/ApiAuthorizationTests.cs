@@ -13,9 +13,9 @@ namespace Weft.Control.Tests.Server;
 /// </summary>
 public sealed class ApiAuthorizationTests
 {
-    /// <summary>Endpoints a member's key may call (reads, and validating a policy without saving it).</summary>
+    /// <summary>Endpoints a member's key may call (reads but of API keys and server-wide settings, and validating a policy without saving it).</summary>
     private static bool MemberMay(string method, string route) =>
-        (method == "GET" && route is not ("/api/v2/tailnet/{tailnet}/apikeys" or "/api/v2/tailnets"))
+        (method == "GET" && route is not ("/api/v2/tailnet/{tailnet}/apikeys" or "/api/v2/tailnets" or "/api/v2/relaymap"))
         || route == "/api/v2/tailnet/{tailnet}/acl/validate";
 
     private sealed record Fixture(TestControlServer Server, string MemberKey, string OtherOwnerKey, string OtherTailnet,
