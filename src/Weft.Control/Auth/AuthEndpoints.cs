@@ -27,13 +27,13 @@ internal static class AuthEndpoints
     public static void Map(IEndpointRouteBuilder app, ControlServerOptions options, TimeProvider time)
     {
         var limiter = new RegistrationRateLimiter(PasswordBurst, PasswordPerMinute, time);
-        app.MapGet("/login", (HttpContext http, LocalAccounts accounts, IAntiforgery antiforgery) =>
-            LoginPage(http, accounts, antiforgery, options, http.Request.Query["error"].ToString(), 200));
+        app.MapGet("/login", async (HttpContext http, LocalAccounts accounts, IAntiforgery antiforgery) =>
+            await LoginPageAsync(http, accounts, antiforgery, options, http.Request.Query["error"].ToString(), 200).ConfigureAwait(false));
         app.MapPost("/login", async (HttpContext http, LocalAccounts accounts, IAntiforgery antiforgery, ControlService service, ILoggerFactory loggers) =>
         {
             if (!await antiforgery.IsRequestValidAsync(http).ConfigureAwait(false))
             {
-                return LoginPage(http, accounts, antiforgery, options, "the form expired; try again", 400);
+                return await LoginPageAsync(http, accounts, antiforgery, options, "the form expired; try again", 400).ConfigureAwait(false);
             }
 
             var form = await http.Request.ReadFormAsync(http.RequestAborted).ConfigureAwait(false);
@@ -42,16 +42,16 @@ internal static class AuthEndpoints
             var source = http.Connection.RemoteIpAddress ?? IPAddress.None;
             if (!limiter.TryAcquire(source))
             {
-                return LoginPage(http, accounts, antiforgery, options, "too many attempts; wait a minute", 429);
+                return await LoginPageAsync(http, accounts, antiforgery, options, "too many attempts; wait a minute", 429).ConfigureAwait(false);
             }
 
-            var userId = login.Length > 0 && password.Length > 0 ? accounts.Verify(login, password) : null;
+            var userId = login.Length > 0 && password.Length > 0 ? await accounts.VerifyAsync(login, password, http.RequestAborted).ConfigureAwait(false) : null;
             var user = userId is { } id ? await service.Store.GetUserAsync(id, http.RequestAborted).ConfigureAwait(false) : null;
             var logger = loggers.CreateLogger("Weft.Control.Auth");
             if (user is null)
             {
                 ConsoleAuthentication.LogPasswordFailed(logger, login, source.ToString());
-                return LoginPage(http, accounts, antiforgery, options, "wrong email or password", 401);
+                return await LoginPageAsync(http, accounts, antiforgery, options, "wrong email or password", 401).ConfigureAwait(false);
             }
 
             await http.SignInAsync(ConsoleClaims.Scheme, ConsoleClaims.Principal(user, "password")).ConfigureAwait(false);
@@ -133,8 +133,9 @@ internal static class AuthEndpoints
     internal static string LocalPath(string? url) =>
         url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) ? url : "/admin";
 
-    private static IResult LoginPage(HttpContext http, LocalAccounts accounts, IAntiforgery antiforgery, ControlServerOptions options, string error, int status)
+    private static async Task<IResult> LoginPageAsync(HttpContext http, LocalAccounts accounts, IAntiforgery antiforgery, ControlServerOptions options, string error, int status)
     {
+        var passwords = await accounts.AnyAsync(http.RequestAborted).ConfigureAwait(false);
         var returnUrl = LocalPath(http.Request.Query["ReturnUrl"].ToString() is { Length: > 0 } r ? r : http.Request.Query["returnUrl"].ToString());
         var body = new StringBuilder();
         if (error.Length > 0)
@@ -147,7 +148,7 @@ internal static class AuthEndpoints
             body.Append(System.Globalization.CultureInfo.InvariantCulture, $"<p><a class=\"button\" id=\"sso\" href=\"/login/oidc?returnUrl={Uri.EscapeDataString(returnUrl)}\">Sign in with single sign-on</a></p>");
         }
 
-        if (accounts.Any)
+        if (passwords)
         {
             var tokens = antiforgery.GetAndStoreTokens(http);
             body.Append(System.Globalization.CultureInfo.InvariantCulture, $"""
@@ -161,7 +162,7 @@ internal static class AuthEndpoints
                 """);
         }
 
-        if (options.Oidc is null && !accounts.Any)
+        if (options.Oidc is null && !passwords)
         {
             body.Append("<p>No way to sign in is set up yet. Create the first admin with <code>weft control accounts create-admin --email ADDRESS --password-file FILE</code>, or configure single sign-on (oidc).</p>");
         }

@@ -37,7 +37,7 @@ internal static partial class ConsoleAuthentication
             o.Cookie.Name = "weft_af";
             o.Cookie.SecurePolicy = https ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         });
-        services.AddSingleton(new LocalAccounts(options.DataDir));
+        services.AddSingleton(sp => new LocalAccounts(sp.GetRequiredService<ControlService>().Store, sp.GetRequiredService<ControlService>().Time));
         var auth = services.AddAuthentication(ConsoleClaims.Scheme).AddCookie(ConsoleClaims.Scheme, o =>
         {
             o.Cookie.Name = "weft_console";

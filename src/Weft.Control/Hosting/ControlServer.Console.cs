@@ -16,7 +16,7 @@ public sealed partial class ControlServer
             ? await PostgresControlStore.OpenAsync(pg, ct).ConfigureAwait(false)
             : await SqliteControlStore.OpenAsync(Path.Combine(options.DataDir, ControlConstants.DatabaseFile), ct).ConfigureAwait(false);
 
-    /// <summary>Services of the console: authentication, anti-forgery, the accounts file, Blazor with server interactivity, MudBlazor.</summary>
+    /// <summary>Services of the console: authentication, anti-forgery, password logins, Blazor with server interactivity, MudBlazor.</summary>
     private static void AddConsole(WebApplicationBuilder builder, ControlServerOptions options)
     {
         ConsoleAuthentication.Add(builder.Services, options);

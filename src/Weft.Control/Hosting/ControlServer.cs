@@ -94,6 +94,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Weft.Control");
         var service = app.Services.GetRequiredService<ControlService>();
         await EnsureFirstTailnetAsync(service, options, logger, ct).ConfigureAwait(false);
+        await Auth.LocalAccounts.ImportFileAsync(store, options.DataDir, time, logger, ct).ConfigureAwait(false);
         await service.StartReplicationAsync(ct).ConfigureAwait(false);
 
         app.UseExceptionHandler();

@@ -123,6 +123,18 @@ public interface IControlStore : IAsyncDisposable
     /// <summary>Replaces the relay map override; null removes it, so the config's regions apply again.</summary>
     Task SetRelayMapAsync(string? json, DateTimeOffset now, CancellationToken ct = default);
 
+    /// <summary>The password login of <paramref name="login"/> (compared ignoring case), or null.</summary>
+    Task<LocalAccountRecord?> GetLocalAccountAsync(string login, CancellationToken ct = default);
+
+    /// <summary>True when at least one password login exists.</summary>
+    Task<bool> AnyLocalAccountAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Stores the password login of <paramref name="login"/> for user <paramref name="userId"/>; an existing one is replaced
+    /// when <paramref name="replace"/>, else kept (and false returned). Deleting the user deletes the login.
+    /// </summary>
+    Task<bool> SetLocalAccountAsync(string login, long userId, string hash, DateTimeOffset now, bool replace, CancellationToken ct = default);
+
     /// <summary>The oldest user with this login (compared ignoring case) in any tailnet, or null.</summary>
     Task<UserRecord?> FindUserByLoginAsync(string login, CancellationToken ct = default);
 

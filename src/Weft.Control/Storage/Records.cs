@@ -114,3 +114,7 @@ public sealed record PendingRecord(
     DateTimeOffset Created,
     DateTimeOffset Expires,
     long? NodeId);
+
+/// <summary>A password login of the console: the user it signs in as and the password's hash (see <see cref="Auth.PasswordHash"/>).</summary>
+/// <param name="Login">The login, lower-cased: logins are compared ignoring case.</param>
+public sealed record LocalAccountRecord(string Login, long UserId, string Hash, DateTimeOffset Updated);

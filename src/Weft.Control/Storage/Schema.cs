@@ -67,5 +67,10 @@ internal static class Schema
         CREATE TABLE relay_map (
             id INTEGER PRIMARY KEY CHECK (id = 1), config TEXT NOT NULL, updated BIGINT NOT NULL);
         """,
+        """
+        CREATE TABLE local_accounts (
+            login TEXT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            hash TEXT NOT NULL, updated BIGINT NOT NULL);
+        """,
     ];
 }

@@ -63,4 +63,23 @@ public abstract partial class ControlStoreContractTests
         Assert.Equal("other", (await Store.GetTailnetAsync(other.Id, ct))!.Name);
         Assert.False(await Store.RenameTailnetAsync(other.Id + 1000, "x", null, ct));
     }
+
+    [Fact]
+    public async Task LocalAccounts_IgnoreCase_ReplaceOnlyWhenAsked_AndGoWithTheirUser()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        Assert.False(await Store.AnyLocalAccountAsync(ct));
+        Assert.True(await Store.SetLocalAccountAsync("Alice@Example.com", User.Id, "hash-1", Now, replace: false, ct));
+        Assert.True(await Store.AnyLocalAccountAsync(ct));
+        Assert.Equal(new LocalAccountRecord("alice@example.com", User.Id, "hash-1", Now), await (await OpenStoreAsync(ct)).GetLocalAccountAsync("ALICE@example.com", ct));
+        Assert.False(await Store.SetLocalAccountAsync("alice@example.com", User.Id, "hash-2", Now, replace: false, ct));
+        Assert.Equal("hash-1", (await Store.GetLocalAccountAsync("alice@example.com", ct))!.Hash);
+        Assert.True(await Store.SetLocalAccountAsync("alice@example.com", User.Id, "hash-2", Now.AddMinutes(1), replace: true, ct));
+        Assert.Equal("hash-2", (await Store.GetLocalAccountAsync("alice@example.com", ct))!.Hash);
+        Assert.Null(await Store.GetLocalAccountAsync("bob@example.com", ct));
+
+        Assert.NotNull(await Store.DeleteUserAsync(User.Id, ct));
+        Assert.Null(await Store.GetLocalAccountAsync("alice@example.com", ct));
+        Assert.False(await Store.AnyLocalAccountAsync(ct));
+    }
 }
