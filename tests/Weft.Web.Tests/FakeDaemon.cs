@@ -11,11 +11,14 @@ namespace Weft.Web.Tests;
 /// <summary>
 /// A stand-in `weft daemon`: the local API on a Unix socket with a little state (running or stopped, accept
 /// DNS, current profile, logged in or not) so the web UI's actions show up in what it reads next, and a log of
-/// every request so tests see which daemon calls the UI made.
+/// every request so tests see which daemon calls the UI made. Its backend states follow the real daemon's: logged
+/// out is NoState (no node key, not wanting to run) until `up` asks for a login, which is NeedsLogin.
 /// </summary>
 internal sealed class FakeDaemon : IAsyncDisposable
 {
     public const string LoginUrl = "http://control.test/login/abc123";
+
+    public const string LoginServer = "http://control.test";
 
     private readonly WebApplication _app;
     private readonly string _dir;
@@ -24,6 +27,8 @@ internal sealed class FakeDaemon : IAsyncDisposable
     private bool _wantRunning = true;
     private bool _acceptDns;
     private string _profile = "p1";
+    private bool _registered = true;
+    private string? _loginServer = LoginServer;
 
     private FakeDaemon(WebApplication app, string dir, string socketPath)
     {
@@ -49,7 +54,8 @@ internal sealed class FakeDaemon : IAsyncDisposable
         new() { Id = "n4", Name = "build-server", Fqdn = "build-server.corp.weft.internal.", Addresses = ["100.64.0.4", "fd7a:115c:a1e0::4"], User = "tagged-devices", Tags = ["tag:ci"], Os = "linux", Online = false },
     ];
 
-    public static async Task<FakeDaemon> StartAsync()
+    /// <summary>Starts the fake; <paramref name="configured"/> false is a fresh install: no login server, never logged in.</summary>
+    public static async Task<FakeDaemon> StartAsync(bool configured = true)
     {
         var dir = Directory.CreateTempSubdirectory("weft-web-").FullName;
         var socketPath = Path.Combine(dir, "weftd.sock");
@@ -58,6 +64,14 @@ internal sealed class FakeDaemon : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.ListenUnixSocket(socketPath));
         var app = builder.Build();
         var fake = new FakeDaemon(app, dir, socketPath);
+        if (!configured)
+        {
+            fake._registered = false;
+            fake._wantRunning = false;
+            fake._loginServer = null;
+            fake._state = BackendState.NoState;
+        }
+
         app.Run(fake.HandleAsync);
         await app.StartAsync();
         return fake;
@@ -108,13 +122,23 @@ internal sealed class FakeDaemon : IAsyncDisposable
                     answer = "{}";
                     break;
                 case "POST /localapi/v0/up":
+                    if (_loginServer is null)
+                    {
+                        context.Response.StatusCode = 400;
+                        answer = """{"error":"no coordination server yet: run `weft up --login-server URL`"}""";
+                        break;
+                    }
+
                     _wantRunning = true;
-                    var needsLogin = _state == BackendState.NeedsLogin;
+                    var needsLogin = !_registered;
                     _state = needsLogin ? BackendState.NeedsLogin : BackendState.Running;
                     answer = JsonSerializer.Serialize(new UpResponse { BackendState = _state, AuthUrl = needsLogin ? LoginUrl : null }, json.UpResponse);
                     break;
                 case "POST /localapi/v0/logout":
-                    _state = BackendState.NeedsLogin;
+                    // As the real daemon: the node key is forgotten and it no longer wants to run; the prefs stay.
+                    _registered = false;
+                    _wantRunning = false;
+                    _state = BackendState.NoState;
                     answer = "{}";
                     break;
                 case "POST /localapi/v0/switch":
@@ -144,7 +168,7 @@ internal sealed class FakeDaemon : IAsyncDisposable
     {
         BackendState = _state,
         AuthUrl = _state == BackendState.NeedsLogin && _wantRunning ? LoginUrl : null,
-        Self = _state == BackendState.NeedsLogin ? null : new PeerStatus
+        Self = !_registered ? null : new PeerStatus
         {
             Id = "n1",
             Name = _profile == "p1" ? "laptop" : "laptop-home",
@@ -159,5 +183,5 @@ internal sealed class FakeDaemon : IAsyncDisposable
         User = _profile == "p1" ? "alice@example.com" : "alice@home.example",
     };
 
-    private Prefs Prefs() => new() { AcceptDns = _acceptDns, WantRunning = _wantRunning, Hostname = "laptop" };
+    private Prefs Prefs() => new() { AcceptDns = _acceptDns, WantRunning = _wantRunning, Hostname = "laptop", LoginServer = _loginServer };
 }

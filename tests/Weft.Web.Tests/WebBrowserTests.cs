@@ -113,12 +113,37 @@ public sealed class WebBrowserTests(BrowserFixture fixture) : IClassFixture<Brow
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
         await Id(page, "logout").ClickAsync();
         await Expect(Id(page, "login")).ToBeVisibleAsync();
+        // Logged out, the daemon says NoState; with its login server known the page says how to get back.
+        await Expect(Id(page, "backend-state")).ToHaveTextAsync("Logged out: log in to connect");
+        await Expect(Id(page, "connected")).ToBeDisabledAsync();
         await Id(page, "login").ClickAsync();
         await Expect(Id(page, "login-url")).ToHaveTextAsync(FakeDaemon.LoginUrl);
         await Expect(Id(page, "login-url")).ToHaveAttributeAsync("href", FakeDaemon.LoginUrl);
         Assert.Contains("POST /localapi/v0/switch", host.Daemon.Actions());
         Assert.Contains("POST /localapi/v0/logout", host.Daemon.Actions());
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Artifacts, "light-login.png"), FullPage = true });
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task FreshDaemon_SaysNotConfigured_AndLoginShowsTheDaemonsAdvice()
+    {
+        BrowserFixture.EnsureOrSkip();
+        await using var host = await WebHost.StartAsync(configured: false);
+        var page = await fixture.OpenAsync(host);
+        await Expect(Id(page, "backend-state")).ToHaveTextAsync("Not configured: run weft up --login-server URL");
+        await Expect(Id(page, "device-name")).ToHaveTextAsync("This device");
+        await Expect(Id(page, "logout")).ToBeHiddenAsync();
+
+        await Id(page, "login").ClickAsync();
+        await Expect(Id(page, "error")).ToContainTextAsync("weft up --login-server URL");
+        Assert.Equal(["POST /localapi/v0/up"], host.Daemon.Actions());
+
+        // The page keeps polling the (healthy) daemon; the failed action's message stays until the next action.
+        await page.WaitForResponseAsync("**/api/state");
+        await page.WaitForResponseAsync("**/api/state");
+        Assert.Contains("weft up --login-server URL", await Id(page, "error").TextContentAsync(), StringComparison.Ordinal);
+        Assert.True(await Id(page, "error").IsVisibleAsync());
         await page.Context.CloseAsync();
     }
 

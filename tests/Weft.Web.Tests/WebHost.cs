@@ -17,9 +17,10 @@ public sealed class WebHost : IAsyncDisposable
 
     public WebServer Server { get; }
 
-    public static async Task<WebHost> StartAsync(string? socketPath = null)
+    /// <summary>Starts both; <paramref name="socketPath"/> points `weft web` elsewhere, <paramref name="configured"/> false gives a fresh daemon.</summary>
+    public static async Task<WebHost> StartAsync(string? socketPath = null, bool configured = true)
     {
-        var daemon = await FakeDaemon.StartAsync();
+        var daemon = await FakeDaemon.StartAsync(configured);
         var server = await WebServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), socketPath ?? daemon.SocketPath, NullLoggerFactory.Instance, CancellationToken.None);
         return new WebHost(daemon, server);
     }

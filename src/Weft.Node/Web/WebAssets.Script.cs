@@ -17,6 +17,8 @@ internal static partial class WebAssets
   let busy = 0;
   let timer = 0;
   let authUrl = null;
+  // What the last action failed with: it stays on screen across polls until the next action, or it would flash by.
+  let actionError = null;
 
   // Theme: ?theme= (for links and screenshots) or the saved choice; otherwise the browser's preference.
   const root = document.documentElement;
@@ -97,7 +99,7 @@ internal static partial class WebAssets
 
   const stateLabels = {
     Running: ['Connected', 'ok'], Stopped: ['Disconnected', 'warn'], Starting: ['Connecting…', 'warn'],
-    NeedsLogin: ['Logged out: log in to connect', 'bad'], NeedsMachineAuth: ['Waiting for an admin to approve this device', 'warn'], NoState: ['Not configured', 'bad'],
+    NeedsLogin: ['Logged out: log in to connect', 'bad'], NeedsMachineAuth: ['Waiting for an admin to approve this device', 'warn'], NoState: ['Not configured: run weft up --login-server URL', 'bad'],
   };
 
   function pathKind(path) {
@@ -149,7 +151,8 @@ internal static partial class WebAssets
     document.title = self ? `${self.name} · Weft` : 'Weft';
     $('device-name').textContent = self ? self.name : 'This device';
     $('device-user').textContent = [s.user, self && self.fqdn ? self.fqdn.replace(/\.$/, '') : ''].filter(Boolean).join(' · ');
-    const [label, tone] = stateLabels[backend] || [backend, ''];
+    // The daemon says NoState both on a fresh install and after a logout; with a login server known it is the latter.
+    const [label, tone] = backend === 'NoState' && state.prefs.loginServer ? stateLabels.NeedsLogin : (stateLabels[backend] || [backend, '']);
     const pill = $('state');
     pill.textContent = label;
     pill.className = `pill ${tone}`;
@@ -202,7 +205,7 @@ internal static partial class WebAssets
       const next = await api('GET', 'state');
       if (mine !== generation) return;
       state = next;
-      showError(null);
+      showError(actionError);
       render();
     } catch (e) {
       if (mine !== generation) return;
@@ -215,12 +218,15 @@ internal static partial class WebAssets
   async function act(work, done) {
     busy++;
     generation++;
+    actionError = null;
+    showError(null);
     if (state) render();
     try {
       await work();
       if (done) toast(done);
     } catch (e) {
-      showError(e.message);
+      actionError = e.message;
+      showError(actionError);
     } finally {
       busy--;
       await refresh();

@@ -43,16 +43,10 @@ public sealed class TailnetWebTests
         var ipB = await bravo.IPv4Async();
         Assert.StartsWith("100.", ipA, StringComparison.Ordinal);
 
-        // Root namespace, like the user's browser; the daemon's socket is a file, reachable from any namespace.
-        await using var web = LabProcess.Start([WeftExecutable.Find(), "--socket", alpha.Daemon.SocketPath, "web", "--listen", "127.0.0.1:0"]);
-        await web.WaitForOutputAsync(ServingLine, LabConstants.StartupTimeout);
+        await using var web = await StartWebAsync(alpha);
         var address = ServedAddress(web.Output);
-
-        Directory.CreateDirectory(Artifacts);
-        Assertions.SetDefaultExpectTimeout(ExpectGuardMs);
         using var playwright = await Playwright.CreateAsync();
-        // --no-sandbox: tests run as root in a container, where chromium's sandbox cannot start.
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ["--no-sandbox"] });
+        await using var browser = await LaunchAsync(playwright);
         var page = await OpenAsync(browser, address, ColorScheme.Light);
 
         // This device: alpha's name and 100.x address, as its daemon reports them.
@@ -125,6 +119,61 @@ public sealed class TailnetWebTests
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task LogoutAndLogin_FromThePage_ShowTheLoginLink_AndAnApprovedLinkBringsTheDeviceBack()
+    {
+        EnsureChromiumOrSkip();
+        await using var tailnet = await TailnetLab.StartAsync();
+        var key = await tailnet.AuthKeyAsync();
+        var alpha = await tailnet.AddNodeAsync("alpha", key);
+        var bravo = await tailnet.AddNodeAsync("bravo", key);
+        await tailnet.WaitForFullMeshAsync();
+        var ipB = await bravo.IPv4Async();
+
+        await using var web = await StartWebAsync(alpha);
+        var address = ServedAddress(web.Output);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await OpenAsync(browser, address, ColorScheme.Light);
+        await Expect(Id(page, "device-name")).ToHaveTextAsync("alpha");
+
+        // Log out asks first; accepting makes the daemon forget its node key (it then says NoState: no key, not running).
+        page.Dialog += async (_, dialog) =>
+        {
+            Assert.Contains("Log out", dialog.Message, StringComparison.Ordinal);
+            await dialog.AcceptAsync();
+        };
+        await Id(page, "logout").ClickAsync();
+        await alpha.WaitForStatusAsync(s => s.BackendState == BackendState.NoState, "alpha logged out by the page");
+        Assert.Equal(tailnet.Control.ListenUrl, (await GetPrefAsync(alpha, "loginServer")).TrimEnd('/'));
+        await Expect(Id(page, "backend-state")).ToHaveTextAsync("Logged out: log in to connect");
+        await Expect(Id(page, "connected")).Not.ToBeCheckedAsync();
+        await Expect(Id(page, "connected")).ToBeDisabledAsync();
+        await Expect(Id(page, "login")).ToBeVisibleAsync();
+        await Expect(Id(page, "peer-bravo")).ToHaveCountAsync(0);
+
+        // Log in without an auth key: the page shows the login link the daemon got from control.
+        await Id(page, "login").ClickAsync();
+        var waiting = await alpha.WaitForStatusAsync(s => s.AuthUrl is not null, "alpha has a login link after the page's login");
+        Assert.StartsWith(tailnet.Control.ListenUrl, waiting.AuthUrl, StringComparison.Ordinal);
+        await Expect(Id(page, "login-box")).ToBeVisibleAsync();
+        await Expect(Id(page, "login-url")).ToHaveTextAsync(waiting.AuthUrl!);
+        await Expect(Id(page, "login-url")).ToHaveAttributeAsync("href", waiting.AuthUrl!);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "light-login-link.png"), FullPage = true });
+
+        // The link is completed by an admin (what single sign-on does for the user): the page comes back connected.
+        await tailnet.Admin.ApproveRegistrationAsync(new Uri(waiting.AuthUrl!).Segments[^1], TestContext.Current.CancellationToken);
+        var running = await alpha.WaitForStatusAsync(s => s.BackendState == BackendState.Running && s.Peers.Any(p => p.Name == "bravo"), "alpha runs after the link is approved");
+        await Expect(Id(page, "backend-state")).ToHaveTextAsync("Connected");
+        await Expect(Id(page, "login-box")).ToBeHiddenAsync();
+        await Expect(Id(page, "device-name")).ToHaveTextAsync(running.Self!.Name);
+        await Expect(Id(page, "value-copy-ipv4")).ToHaveTextAsync(running.Self.Addresses[0]);
+        await Expect(Id(page, "peer-bravo")).ToBeVisibleAsync();
+        Assert.True(await TailnetProbes.PingEventuallyAsync(alpha.Namespace, ipB, TailnetLab.ConvergeGuard), $"alpha could not ping bravo ({ipB}) after logging in again from the page");
+        await Expect(Id(page, "error")).ToBeHiddenAsync();
+        await page.Context.CloseAsync();
+    }
+
     /// <summary>Skips when chromium is missing; fails instead under WEFT_REQUIRE_LAB=1, like the lab's own checks.</summary>
     private static void EnsureChromiumOrSkip()
     {
@@ -140,6 +189,34 @@ public sealed class TailnetWebTests
         }
 
         Assert.Skip(missing);
+    }
+
+    /// <summary>
+    /// `weft --socket NODE web --listen 127.0.0.1:0` in the root namespace, like the user's browser (the daemon's
+    /// socket is a file, reachable from any namespace); returns it once it serves.
+    /// </summary>
+    private static async Task<LabProcess> StartWebAsync(TailnetNode node)
+    {
+        var web = LabProcess.Start([WeftExecutable.Find(), "--socket", node.Daemon.SocketPath, "web", "--listen", "127.0.0.1:0"]);
+        try
+        {
+            await web.WaitForOutputAsync(ServingLine, LabConstants.StartupTimeout);
+            return web;
+        }
+        catch
+        {
+            await web.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Headless Debian chromium, with the expectation guard and the screenshot folder ready.</summary>
+    private static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        Directory.CreateDirectory(Artifacts);
+        Assertions.SetDefaultExpectTimeout(ExpectGuardMs);
+        // --no-sandbox: tests run as root in a container, where chromium's sandbox cannot start.
+        return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ["--no-sandbox"] });
     }
 
     /// <summary>The URL `weft web` printed (it bound port 0, so only it knows the port).</summary>
