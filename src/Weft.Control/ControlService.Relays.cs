@@ -55,8 +55,18 @@ public sealed partial class ControlService
             }
         }
 
-        await Store.SetRelayMapAsync(value?.ToJson(), Time.GetUtcNow(), ct).ConfigureAwait(false);
-        await ApplyRelayOverrideAsync(value, ct).ConfigureAwait(false);
+        // Under the gate from the write to the maps: two admins saving at once leave the maps with what the store kept last.
+        await _relayGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await Store.SetRelayMapAsync(value?.ToJson(), Time.GetUtcNow(), ct).ConfigureAwait(false);
+            await ApplyRelayOverrideLockedAsync(value, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _relayGate.Release();
+        }
+
         await PublishAsync(new Change(ChangeKind.RelayMap, 0), ct).ConfigureAwait(false);
         LogRelayMapChanged(_logger, value is null ? "config" : "database", RelayMap?.Regions.Count ?? 0);
         return [];
@@ -99,57 +109,57 @@ public sealed partial class ControlService
     /// <summary>Reads the override from the store again (another replica changed it, or the feed had a gap).</summary>
     internal async Task ReloadRelayMapAsync(CancellationToken ct)
     {
-        RelayMapOverride? value = null;
-        var json = await Store.GetRelayMapAsync(ct).ConfigureAwait(false);
-        if (json == RelayMapOverride?.ToJson() && RelayMap is not null)
-        {
-            // Unchanged (a resync, or this server's own change): nodes need no delta.
-            return;
-        }
-
-        if (json is not null)
-        {
-            try
-            {
-                value = RelayMapOverride.FromJson(json);
-            }
-            catch (JsonException ex)
-            {
-                // Only this server writes it, validated; should it ever not parse, the config's map is the safe one.
-                LogStoredRelayMapBad(_logger, ex.Message);
-            }
-        }
-
-        await ApplyRelayOverrideAsync(value, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Builds the map with <paramref name="value"/> and hands it to every loaded tailnet map, which tell their sessions.</summary>
-    private async Task ApplyRelayOverrideAsync(RelayMapOverride? value, CancellationToken ct)
-    {
         await _relayGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var map = RelayMapFactory.Build(_relaySettings, _embeddedRelay, value);
-            Volatile.Write(ref _relayOverride, value);
-
-            // Under the load gate: a tailnet map being loaded right now reads the new map, or is in _maps and gets it below.
-            await _loadGate.WaitAsync(ct).ConfigureAwait(false);
-            try
+            var json = await Store.GetRelayMapAsync(ct).ConfigureAwait(false);
+            if (json == RelayMapOverride?.ToJson() && RelayMap is not null)
             {
-                Volatile.Write(ref _relayMap, map);
-                foreach (var tailnetMap in _maps.Values)
+                // Unchanged (a resync after a gap that missed nothing here): nodes need no delta.
+                return;
+            }
+
+            RelayMapOverride? value = null;
+            if (json is not null)
+            {
+                try
                 {
-                    tailnetMap.SetRelayMap(map, announce: true);
+                    value = RelayMapOverride.FromJson(json);
+                }
+                catch (JsonException ex)
+                {
+                    // Only servers write it, validated; should it ever not parse, the config's map is the safe one.
+                    LogStoredRelayMapBad(_logger, ex.Message);
                 }
             }
-            finally
-            {
-                _loadGate.Release();
-            }
+
+            await ApplyRelayOverrideLockedAsync(value, ct).ConfigureAwait(false);
         }
         finally
         {
             _relayGate.Release();
+        }
+    }
+
+    /// <summary>Builds the map with <paramref name="value"/> and hands it to every loaded tailnet map, which tell their sessions. Caller holds _relayGate.</summary>
+    private async Task ApplyRelayOverrideLockedAsync(RelayMapOverride? value, CancellationToken ct)
+    {
+        var map = RelayMapFactory.Build(_relaySettings, _embeddedRelay, value);
+        Volatile.Write(ref _relayOverride, value);
+
+        // Under the load gate: a tailnet map being loaded right now reads the new map, or is in _maps and gets it below.
+        await _loadGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _relayMap, map);
+            foreach (var tailnetMap in _maps.Values)
+            {
+                tailnetMap.SetRelayMap(map, announce: true);
+            }
+        }
+        finally
+        {
+            _loadGate.Release();
         }
     }
 
