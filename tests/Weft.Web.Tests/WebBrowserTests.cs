@@ -118,6 +118,7 @@ public sealed class WebBrowserTests(BrowserFixture fixture) : IClassFixture<Brow
         await Expect(Id(page, "connected")).ToBeDisabledAsync();
         await Id(page, "login").ClickAsync();
         await Expect(Id(page, "login-url")).ToHaveTextAsync(FakeDaemon.LoginUrl);
+        await Expect(Id(page, "backend-state")).ToHaveTextAsync("Waiting for you to log in: open the link below");
         await Expect(Id(page, "login-url")).ToHaveAttributeAsync("href", FakeDaemon.LoginUrl);
         Assert.Contains("POST /localapi/v0/switch", host.Daemon.Actions());
         Assert.Contains("POST /localapi/v0/logout", host.Daemon.Actions());

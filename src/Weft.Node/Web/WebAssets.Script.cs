@@ -152,7 +152,10 @@ internal static partial class WebAssets
     $('device-name').textContent = self ? self.name : 'This device';
     $('device-user').textContent = [s.user, self && self.fqdn ? self.fqdn.replace(/\.$/, '') : ''].filter(Boolean).join(' · ');
     // The daemon says NoState both on a fresh install and after a logout; with a login server known it is the latter.
-    const [label, tone] = backend === 'NoState' && state.prefs.loginServer ? stateLabels.NeedsLogin : (stateLabels[backend] || [backend, '']);
+    const [label, tone] = backend === 'NoState' && state.prefs.loginServer ? stateLabels.NeedsLogin
+      // A login link from control means the user has already asked to log in: point at the link, not the button.
+      : backend === 'NeedsLogin' && s.authUrl ? ['Waiting for you to log in: open the link below', 'warn']
+      : (stateLabels[backend] || [backend, '']);
     const pill = $('state');
     pill.textContent = label;
     pill.className = `pill ${tone}`;

@@ -159,6 +159,7 @@ public sealed class TailnetWebTests
         await Expect(Id(page, "login-box")).ToBeVisibleAsync();
         await Expect(Id(page, "login-url")).ToHaveTextAsync(waiting.AuthUrl!);
         await Expect(Id(page, "login-url")).ToHaveAttributeAsync("href", waiting.AuthUrl!);
+        await Expect(Id(page, "backend-state")).ToHaveTextAsync("Waiting for you to log in: open the link below");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "light-login-link.png"), FullPage = true });
 
         // The link is completed by an admin (what single sign-on does for the user): the page comes back connected.
