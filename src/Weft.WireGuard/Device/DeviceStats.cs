@@ -13,6 +13,7 @@ public sealed class DeviceStats
     internal long _noEndpoint;
     internal long _handshakeQueueFull;
     internal long _handshakeRejected;
+    internal long _simultaneousInitiations;
     internal long _handshakeMac1Failed;
     internal long _rateLimited;
     internal long _cookieRepliesSent;
@@ -61,6 +62,9 @@ public sealed class DeviceStats
 
     /// <summary>Handshake messages that failed validation (unknown peer, bad decryption, replayed timestamp, flood).</summary>
     public long HandshakeRejected => Interlocked.Read(ref _handshakeRejected);
+
+    /// <summary>Peers' initiations left unanswered because ours crossed them and our key wins the tie (the peer answers ours).</summary>
+    public long SimultaneousInitiations => Interlocked.Read(ref _simultaneousInitiations);
 
     /// <summary>Handshake messages with a wrong mac1.</summary>
     public long HandshakeMac1Failed => Interlocked.Read(ref _handshakeMac1Failed);

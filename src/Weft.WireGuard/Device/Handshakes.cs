@@ -188,9 +188,24 @@ public sealed partial class Device
 
     private void ConsumeInitiation(StaticIdentity identity, ReadOnlySpan<byte> message, in UdpEndpoint source, byte[] scratch)
     {
-        if (!NoiseProtocol.TryConsumeInitiation(identity, message, FindUsableHandshake, Time.GetTimestamp(), Time,
+        Peer? yielding = null;
+        if (!NoiseProtocol.TryConsumeInitiation(identity, message, key => FindHandshakeOrYield(identity, key, ref yielding), Time.GetTimestamp(), Time,
                 out var handshake, out _) || handshake is null)
         {
+            if (yielding is { } tied)
+            {
+                // Both sides initiated at once. Answering would overwrite our own initiation, so the peer's answer to
+                // it would be refused and each side would wait 5 s for a retry. The side with the greater public key
+                // keeps its initiation; the other answers it. Ours may have been lost (the peer did not know us yet):
+                // send the very same message again, once. If it did arrive, the copy is a replay the peer ignores.
+                Interlocked.Increment(ref Stats._simultaneousInitiations);
+                if (!tied.YieldResent && tied.LastInitiation is { } last)
+                {
+                    tied.YieldResent = true;
+                    SendRaw(last, tied.Endpoint);
+                }
+                return;
+            }
             Interlocked.Increment(ref Stats._handshakeRejected);
             return;
         }
@@ -272,6 +287,28 @@ public sealed partial class Device
         return peer is { Usable: true } ? peer.Handshake : null;
     }
 
+    /// <summary>
+    /// The handshake to consume a peer's initiation into; null (with <paramref name="yielding"/> set) when our own
+    /// initiation to that peer is in flight and our public key is the greater: then ours wins the tie.
+    /// </summary>
+    private Handshake? FindHandshakeOrYield(StaticIdentity identity, Key32 remote, ref Peer? yielding)
+    {
+        var peer = FindPeer(remote);
+        if (peer is not { Usable: true })
+        {
+            return null;
+        }
+        var ourKey = identity.PublicKey;
+        ReadOnlySpan<byte> ours = ourKey;
+        ReadOnlySpan<byte> theirs = remote;
+        if (peer.Handshake.State == HandshakeState.InitiationCreated && peer.InitiationSentRecently() && ours.SequenceCompareTo(theirs) > 0)
+        {
+            yielding = peer;
+            return null;
+        }
+        return peer.Handshake;
+    }
+
     private Handshake? FindHandshakeByIndex(uint index)
     {
         var entry = _indexes.Lookup(index);
@@ -307,6 +344,9 @@ public sealed partial class Device
         }
         peer.HandshakeEntry = entry;
         peer.CookieGenerator.AddMacs(message);
+        // Kept for a tie with the peer's initiation (see ConsumeInitiation); handshakes are rare, one copy per peer.
+        message.CopyTo(peer.LastInitiation ??= new byte[Constants.MessageInitiationSize]);
+        peer.YieldResent = false;
         peer.MarkInitiationSent();
         Log.HandshakeInitiated(_logger, peer.ToString(), isRetry);
         peer.AddTx(message.Length);

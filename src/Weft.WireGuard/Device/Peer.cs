@@ -65,6 +65,12 @@ public sealed partial class Peer
     /// <summary>Where the peer's index-table entries for keypairs and the current handshake live.</summary>
     internal IndexEntry? HandshakeEntry { get; set; }
 
+    /// <summary>Our initiation won a tie with the peer's and was sent again (once per initiation).</summary>
+    internal bool YieldResent { get; set; }
+
+    /// <summary>The last handshake initiation we sent this peer, byte for byte.</summary>
+    internal byte[]? LastInitiation { get; set; }
+
     /// <summary>Persistent keepalive interval in seconds; 0 turns it off.</summary>
     public ushort PersistentKeepaliveInterval { get; internal set; }
 

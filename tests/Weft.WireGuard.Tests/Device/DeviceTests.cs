@@ -184,6 +184,24 @@ public sealed class DeviceTests
     }
 
     [Fact]
+    public async Task SimultaneousInitiations_CompleteAtOnce_WithoutWaitingForARetry()
+    {
+        // Fake time never advances here: a tie that needed WireGuard's 5 s retry would hang until the guard.
+        for (var round = 0; round < 20; round++)
+        {
+            using var pair = new DevicePair();
+            var toB = Packets.Udp4("10.0.0.1", "10.0.0.2", Hello);
+            var toA = Packets.Udp4("10.0.0.2", "10.0.0.1", Hello);
+            var sendA = pair.TunA.Inject(toB, DevicePair.Guard).AsTask();
+            var sendB = pair.TunB.Inject(toA, DevicePair.Guard).AsTask();
+            await Task.WhenAll(sendA, sendB);
+
+            Assert.Equal(toB, await pair.TunB.Written.ReadAsync(DevicePair.Guard));
+            Assert.Equal(toA, await pair.TunA.Written.ReadAsync(DevicePair.Guard));
+        }
+    }
+
+    [Fact]
     public async Task ListenPort_ChangedWhileRunning_TrafficUsesTheNewSocket()
     {
         using var pair = new DevicePair();
