@@ -31,6 +31,15 @@ public sealed partial class ConsoleBrowserTests
             await Expect(page.Locator("[data-testid=tailnet]")).ToHaveTextAsync("acme-net");
             Assert.Equal(("acme-net", before.Domain), ((await Host.TailnetAsync(ct)).Name, (await Host.TailnetAsync(ct)).Domain));
 
+            // A new MagicDNS domain renames every machine, so it is asked first.
+            await BrowserFixture.Field(page, "tailnet-domain-field").FillAsync("acme.example.test");
+            await page.Locator("[data-testid=tailnet-domain-save]").ClickAsync();
+            var dialog = page.Locator(".mud-dialog");
+            await Expect(dialog).ToContainTextAsync("host.acme.example.test");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Change domain", Exact = true }).ClickAsync();
+            await Expect(page.Locator("[data-testid=tailnet-domain]")).ToHaveTextAsync("acme.example.test");
+            Assert.Equal("acme.example.test", (await Host.TailnetAsync(ct)).Domain);
+
             // The relay map: the server checks it; a refused map leaves the one in force.
             var editor = page.Locator("textarea[data-testid=relaymap-editor]");
             await Expect(page.Locator("[data-testid=relaymap-source]")).ToHaveTextAsync("the config file's");
