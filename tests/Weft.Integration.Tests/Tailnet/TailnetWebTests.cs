@@ -1,5 +1,6 @@
 using Microsoft.Playwright;
 using Weft.Lab;
+using Weft.Lab.Tailnet;
 using Weft.Node.LocalApi;
 using static Microsoft.Playwright.Assertions;
 
@@ -171,6 +172,53 @@ public sealed class TailnetWebTests
         await Expect(Id(page, "value-copy-ipv4")).ToHaveTextAsync(running.Self.Addresses[0]);
         await Expect(Id(page, "peer-bravo")).ToBeVisibleAsync();
         Assert.True(await TailnetProbes.PingEventuallyAsync(alpha.Namespace, ipB, TailnetLab.ConvergeGuard), $"alpha could not ping bravo ({ipB}) after logging in again from the page");
+        await Expect(Id(page, "error")).ToBeHiddenAsync();
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task AccountSwitch_FromThePage_MovesTheDaemonToTheOtherLogin()
+    {
+        EnsureChromiumOrSkip();
+        await using var tailnet = await TailnetLab.StartAsync();
+        var key = await tailnet.AuthKeyAsync();
+        var alpha = await tailnet.AddNodeAsync("alpha", key);
+        var bravo = await tailnet.AddNodeAsync("bravo", key);
+        await tailnet.WaitForFullMeshAsync();
+        var ipB = await bravo.IPv4Async();
+        var ct = TestContext.Current.CancellationToken;
+
+        // A second coordination server beside the first (its own port, no STUN to clash with the first's): a login
+        // there is another account on this device, a second profile; the first keeps its node key.
+        await using var second = await ControlProcess.StartAsync(tailnet.Hub, Path.Combine(tailnet.WorkDir, "control2"),
+            $"http://{TailnetLab.ControlAddress}:8081", ["--stun-port", "0"]);
+        var key2 = (await second.AdminAsync(["keys", "create", "--reusable", "--preauthorized"])).EnsureSuccess().StandardOutput.Trim();
+        (await alpha.CliAsync(["up", "--login-server", second.ListenUrl, "--auth-key", key2, "--hostname", "alpha", "--accept-dns", "false", "--timeout", "60s"])).EnsureSuccess();
+        var profiles = await alpha.Api.GetProfilesAsync(ct);
+        Assert.Equal(2, profiles.Count);
+        var other = profiles.Single(p => !p.Current);
+        var before = await alpha.WaitForStatusAsync(s => s.BackendState == BackendState.Running && s.Self is not null, "alpha runs on its second login");
+        Assert.Empty(before.Peers);
+
+        await using var web = await StartWebAsync(alpha);
+        var address = ServedAddress(web.Output);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await OpenAsync(browser, address, ColorScheme.Light);
+        await Expect(Id(page, "value-copy-ipv4")).ToHaveTextAsync(before.Self!.Addresses[0]);
+        await Expect(Id(page, "profile").Locator("option")).ToHaveCountAsync(2);
+        await Expect(Id(page, "profile")).ToHaveValueAsync(profiles.Single(p => p.Current).Id);
+
+        await Id(page, "profile").SelectOptionAsync(other.Id);
+        await Expect(Id(page, "toast")).ToContainTextAsync("Account switched");
+        var after = await alpha.WaitForStatusAsync(s => s.BackendState == BackendState.Running && s.Self is not null && s.Peers.Any(p => p.Name == "bravo"), "alpha runs on the account the page switched to");
+        Assert.Equal(other.Id, (await alpha.Api.GetProfilesAsync(ct)).Single(p => p.Current).Id);
+        // Back on the first server's tailnet, with bravo: the page follows the daemon.
+        await Expect(Id(page, "profile")).ToHaveValueAsync(other.Id);
+        await Expect(Id(page, "device-name")).ToHaveTextAsync(after.Self!.Name);
+        await Expect(Id(page, "value-copy-ipv4")).ToHaveTextAsync(after.Self.Addresses[0]);
+        await Expect(Id(page, "peer-bravo")).ToBeVisibleAsync();
+        Assert.True(await TailnetProbes.PingEventuallyAsync(alpha.Namespace, ipB, TailnetLab.ConvergeGuard), $"alpha could not ping bravo ({ipB}) after the page switched accounts");
         await Expect(Id(page, "error")).ToBeHiddenAsync();
         await page.Context.CloseAsync();
     }
