@@ -41,7 +41,7 @@ public sealed partial class MagicBind
     {
         var selfHard = _hardNat;
         List<UdpEndpoint> targets;
-        bool opening;
+        var opening = false;
         lock (peer.Gate)
         {
             if (selfHard == peer.HardNat)
@@ -49,8 +49,13 @@ public sealed partial class MagicBind
                 // Both easy: ordinary disco opens the pair. Both hard: no guess can (only a port mapping or the relay).
                 return;
             }
+            targets = PublicIPv4Targets(peer);
+            if (targets.Count == 0)
+            {
+                // Nothing to aim at until the peer's public endpoints are in the netmap: the window has not begun.
+                return;
+            }
             var elapsed = peer.BirthdayStarted == 0 ? TimeSpan.MaxValue : _time.GetElapsedTime(peer.BirthdayStarted, now);
-            opening = false;
             if (elapsed > PathConstants.BirthdayWindow)
             {
                 if (elapsed < PathConstants.BirthdayWindow + PathConstants.BirthdayRetry)
@@ -59,14 +64,15 @@ public sealed partial class MagicBind
                     return;
                 }
                 peer.BirthdayStarted = now;
-                opening = selfHard;
                 Interlocked.Increment(ref _birthdayAttempts);
             }
-            targets = PublicIPv4Targets(peer);
-        }
-        if (targets.Count == 0)
-        {
-            return;
+            if (selfHard && !peer.BirthdayOpening && peer.BirthdayOpenedFor != peer.BirthdayStarted)
+            {
+                // Once per attempt (a short count, out of descriptors, is not retried until the next one).
+                peer.BirthdayOpening = true;
+                peer.BirthdayOpenedFor = peer.BirthdayStarted;
+                opening = true;
+            }
         }
         if (!selfHard)
         {
@@ -135,6 +141,7 @@ public sealed partial class MagicBind
         }
         lock (peer.Gate)
         {
+            peer.BirthdayOpening = false;
             if (Volatile.Read(ref _disposed) != 0 || !_peers.ByNode.TryGetValue(peer.NodeKey, out var current) || current != peer)
             {
                 opened.ForEach(s => s.Dispose());

@@ -65,6 +65,12 @@ internal sealed class MagicPeer
     /// <summary>When the current (or last) birthday attempt began; 0 when none was made.</summary>
     public long BirthdayStarted;
 
+    /// <summary>Sockets for an attempt are being opened (off the data path).</summary>
+    public bool BirthdayOpening;
+
+    /// <summary>The <see cref="BirthdayStarted"/> of the attempt whose sockets were opened.</summary>
+    public long BirthdayOpenedFor;
+
     /// <summary>Our extra sockets for this peer while we are the hard side of an attempt (and the winner after it).</summary>
     public List<ProbeSocket>? BirthdaySockets;
 
