@@ -18,7 +18,7 @@ namespace Weft.Control.Hosting;
 
 /// <summary>
 /// The coordination server as one ASP.NET Core application: health and readiness, the control protocol
-/// over a WebSocket at /control/v1, the REST API at /api/v2, and (unless turned off) a relay at /relay/v1 with a
+/// over a WebSocket at /control/v1, the REST API at /api/v2, and (unless turned off) a relay at /relay/v2 with a
 /// STUN responder beside it. Its composition root.
 /// </summary>
 public sealed partial class ControlServer : IAsyncDisposable
