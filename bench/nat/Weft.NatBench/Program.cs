@@ -85,14 +85,15 @@ if (throughput)
     {
         var measured = await ThroughputBench.RunAsync(seconds, log).ConfigureAwait(false);
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Throughput through the tunnel, easy/easy, iperf3 TCP {seconds} s; relay = the one embedded in `weft control` (CPU from /proc, user + system)."));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Throughput through the tunnel, easy/easy, iperf3 {seconds} s per row; relay = the one embedded in `weft control` (CPU from /proc, user + system)."));
         Console.WriteLine();
-        Console.WriteLine("| path (a / b) | Mbit/s | control CPU s | control CPU s per Gbit |");
-        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine("| path (a / b) | test | Mbit/s received | packets/s received | control CPU s | control CPU s per Gbit |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|");
         foreach (var run in measured)
         {
+            var pps = double.IsNaN(run.PacketsPerSecond) ? "–" : run.PacketsPerSecond.ToString("F0", CultureInfo.InvariantCulture);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {run.Path} | {run.MegabitsPerSecond:F0} | {run.ControlCpuSeconds:F2} | {run.CpuSecondsPerGigabit:F3} |"));
+                $"| {run.Path} | {run.Test} | {run.MegabitsPerSecond:F0} | {pps} | {run.ControlCpuSeconds:F2} | {run.CpuSecondsPerGigabit:F3} |"));
         }
     }
     catch (LabException e)

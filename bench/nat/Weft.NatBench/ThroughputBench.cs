@@ -5,7 +5,7 @@ using Weft.Lab.Nat;
 namespace Weft.NatBench;
 
 /// <summary>One iperf3 run through the tunnel: the path it took, what arrived, and the control process's CPU meanwhile.</summary>
-internal sealed record ThroughputResult(string Path, double MegabitsPerSecond, long Bytes, double ControlCpuSeconds)
+internal sealed record ThroughputResult(string Path, string Test, double MegabitsPerSecond, double PacketsPerSecond, long Bytes, double ControlCpuSeconds)
 {
     /// <summary>Control CPU seconds per gigabit carried (meaningful when the relay embedded in control carried it).</summary>
     public double CpuSecondsPerGigabit => Bytes == 0 ? double.NaN : ControlCpuSeconds / (Bytes * 8 / 1e9);
@@ -13,8 +13,9 @@ internal sealed record ThroughputResult(string Path, double MegabitsPerSecond, l
 
 /// <summary>
 /// Relay versus direct in one run: an easy/easy pair, a tailnet with only the relay embedded in `weft control` (so
-/// every relayed byte crosses that process), iperf3 TCP through the tunnel once on the direct path and once with the
-/// direct path cut at a router, reading the control process's CPU time around each run.
+/// every relayed byte crosses that process), iperf3 through the tunnel (TCP, then UDP with 1200-byte datagrams at full
+/// rate for packets per second) once on the direct path and once with the direct path cut at a router, reading the
+/// control process's CPU time around each run.
 /// </summary>
 internal static class ThroughputBench
 {
@@ -38,7 +39,8 @@ internal static class ThroughputBench
                 throw new LabException($"no direct path for the throughput pair: {await PairBench.PathAsync(a, b).ConfigureAwait(false)}");
             }
         }
-        results.Add(await MeasureAsync(tailnet, a, b, target, seconds).ConfigureAwait(false));
+        results.Add(await MeasureAsync(tailnet, a, b, target, seconds, udp: false).ConfigureAwait(false));
+        results.Add(await MeasureAsync(tailnet, a, b, target, seconds, udp: true).ConfigureAwait(false));
 
         await tailnet.BreakDirectPathAsync(a, b).ConfigureAwait(false);
         await using (await NatTailnet.StartPingStreamAsync(a, b).ConfigureAwait(false))
@@ -48,17 +50,25 @@ internal static class ThroughputBench
                 throw new LabException($"the throughput pair did not move to the relay: {await PairBench.PathAsync(a, b).ConfigureAwait(false)}");
             }
         }
-        results.Add(await MeasureAsync(tailnet, a, b, target, seconds).ConfigureAwait(false));
+        results.Add(await MeasureAsync(tailnet, a, b, target, seconds, udp: false).ConfigureAwait(false));
+        results.Add(await MeasureAsync(tailnet, a, b, target, seconds, udp: true).ConfigureAwait(false));
         return results;
     }
 
-    private static async Task<ThroughputResult> MeasureAsync(NatTailnet tailnet, NatNode a, NatNode b, string target, int seconds)
+    private static async Task<ThroughputResult> MeasureAsync(NatTailnet tailnet, NatNode a, NatNode b, string target, int seconds, bool udp)
     {
         var before = ProcessCpu.Seconds(tailnet.Control.Process.Id);
-        var run = await Iperf3.RunClientAsync(a.Host.Namespace, target, ["-t", seconds.ToString(CultureInfo.InvariantCulture)]).ConfigureAwait(false);
+        List<string> arguments = ["-t", seconds.ToString(CultureInfo.InvariantCulture)];
+        if (udp)
+        {
+            // Full rate, datagrams that fit the tunnel's 1280-byte MTU: packets per second is the figure.
+            arguments.AddRange(["-u", "-b", "0", "-l", "1200"]);
+        }
+        var run = await Iperf3.RunClientAsync(a.Host.Namespace, target, arguments).ConfigureAwait(false);
         var cpu = ProcessCpu.Seconds(tailnet.Control.Process.Id) - before;
         // The path during the run, read right after it (iperf3 kept the peer active throughout).
         var path = await PairBench.PathAsync(a, b).ConfigureAwait(false);
-        return new ThroughputResult(path, run.ReceivedBitsPerSecond / 1e6, run.ReceivedBytes, cpu);
+        var packetsPerSecond = udp ? (run.Packets - run.LostPackets) / (double)seconds : double.NaN;
+        return new ThroughputResult(path, udp ? "UDP 1200 B" : "TCP", run.ReceivedBitsPerSecond / 1e6, packetsPerSecond, run.ReceivedBytes, cpu);
     }
 }
