@@ -18,15 +18,13 @@ public sealed class LocalLoginTests
         using var dir = new TempDir();
         var (login, _) = await AdminAccount.CreateAsync(new ControlServerOptions { DataDir = dir.Path }, "root@example.com", Password, null, ct);
         Assert.Equal("root@example.com", login);
-        var file = dir.File(LocalAccounts.FileName);
-        if (!OperatingSystem.IsWindows())
-        {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        }
-
-        Assert.DoesNotContain(Password, await File.ReadAllTextAsync(file, ct), StringComparison.Ordinal);
+        // Accounts live in the database (shared by replicas), not in a file beside it.
+        Assert.False(File.Exists(dir.File(LocalAccounts.FileName)));
 
         await using var server = await ControlServer.StartAsync(new ControlServerOptions { DataDir = dir.Path, Listen = "http://127.0.0.1:0" }, ct: ct);
+        var account = await server.Service.Store.GetLocalAccountAsync("root@example.com", ct);
+        Assert.NotNull(account);
+        Assert.DoesNotContain(Password, account.Hash, StringComparison.Ordinal);
         var tailnet = (await server.Service.Store.ListTailnetsAsync(ct))[0];
         var user = (await server.Service.Store.ListUsersAsync(tailnet.Id, ct)).Single(u => u.Login == "root@example.com");
         Assert.Equal(PolicyRoles.Owner, user.Role);
