@@ -39,8 +39,11 @@ public sealed partial class RelayLinks : IRelayLink, IAsyncDisposable
     /// <summary>The home region's code; empty until one is chosen.</summary>
     public string Region => _home;
 
-    public string RegionFor(NodePublic peer) =>
-        _peerRegions.TryGetValue(peer, out var region) && region.Length > 0 && FindRegion(Volatile.Read(ref _map), region) is not null ? region : _home;
+    public string RegionFor(NodePublic peer) => PeerRegion(peer) ?? _home;
+
+    /// <summary>The peer's home region when its net info named one that is in our map; null when unknown.</summary>
+    private string? PeerRegion(NodePublic peer) =>
+        _peerRegions.TryGetValue(peer, out var region) && region.Length > 0 && FindRegion(Volatile.Read(ref _map), region) is not null ? region : null;
 
     /// <summary>True while the home region's connection is up.</summary>
     public bool HomeConnected => _snapshot.TryGetValue(_home, out var client) && client.IsConnected;
@@ -138,21 +141,31 @@ public sealed partial class RelayLinks : IRelayLink, IAsyncDisposable
     public bool TrySend(NodePublic destination, ReadOnlySpan<byte> packet)
     {
         var clients = _snapshot;
-        var region = RegionFor(destination);
-        if (region != _home)
+        var region = PeerRegion(destination);
+        if (region is not null)
         {
-            if (clients.TryGetValue(region, out var remote) && remote.IsConnected)
+            if (clients.TryGetValue(region, out var theirs) && theirs.IsConnected)
             {
-                return remote.TrySend(destination, packet);
+                return theirs.TrySend(destination, packet);
             }
-            if (remote is null)
+            if (theirs is null)
             {
                 Connect(region);
             }
-            // Until that connection is up, try our home: the peer may still be connected there (every node keeps the
-            // connections it opened, and the map's first region is everyone's first home).
         }
-        return clients.TryGetValue(_home, out var home) && home.TrySend(destination, packet);
+        // The peer's home is unknown, or not connected yet: send through every region we are connected to. Every node
+        // first connects to the map's first region and keeps the connections it opens, so one of them reaches the peer;
+        // a duplicate that arrives twice is dropped by WireGuard's and disco's replay windows.
+        var sent = false;
+        foreach (var client in clients.Values)
+        {
+            if (client.IsConnected)
+            {
+                sent |= client.TrySend(destination, packet);
+            }
+        }
+        // Nothing connected yet: the home connection holds it until it is.
+        return sent || (clients.TryGetValue(_home, out var home) && home.TrySend(destination, packet));
     }
 
     /// <summary>Waits until the home region's connection is up.</summary>

@@ -121,6 +121,53 @@ public sealed class RealRelayTests
         }
     }
 
+    [Fact]
+    public async Task PeerWhoseHomeIsNotKnownYet_IsReachedThroughEveryConnectedRegion()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dirOne = Directory.CreateTempSubdirectory("weft-paths-relay-");
+        var dirTwo = Directory.CreateTempSubdirectory("weft-paths-relay-");
+        try
+        {
+            await using var one = await RelayHost.StartAsync(new RelayHostOptions { Listen = "http://127.0.0.1:0", DataDir = dirOne.FullName, StunPort = null }, ct: ct);
+            await using var two = await RelayHost.StartAsync(new RelayHostOptions { Listen = "http://127.0.0.1:0", DataDir = dirTwo.FullName, StunPort = null }, ct: ct);
+            var map = MapOf(("one", one), ("two", two));
+            var keyA = PrivateKey.Generate();
+            var keyB = PrivateKey.Generate();
+            var nodeA = new NodePublic(keyA.PublicKey());
+            var nodeB = new NodePublic(keyB.PublicKey());
+            await using var linksA = new RelayLinks(NullLoggerFactory.Instance);
+            await using var linksB = new RelayLinks(NullLoggerFactory.Instance);
+            linksA.Configure(map, keyA);
+            linksB.Configure(map, keyB);
+            ChannelBind.CreatePair(out var rawA, out var rawB);
+            using var a = new MagicBind(new GatedBind(rawA) { DropSends = true }, linksA, PrivateKey.Generate(), nodeA, NullLogger.Instance);
+            using var b = new MagicBind(new GatedBind(rawB) { DropSends = true }, linksB, PrivateKey.Generate(), nodeB, NullLogger.Instance);
+            a.Open(0);
+            b.Open(0);
+            a.SetPeers([new MagicPeerConfig(nodeB, b.DiscoPublic, [])]);
+            b.SetPeers([new MagicPeerConfig(nodeA, a.DiscoPublic, [])]);
+            // A moved its home to "two" (nearer, say); B is on "one" only, and A has not heard where B homes.
+            await linksA.WaitHomeConnectedAsync(ct);
+            linksA.SetHome("two");
+            await linksA.WaitHomeConnectedAsync(ct);
+            await linksB.WaitHomeConnectedAsync(ct);
+            Assert.Equal("one", linksB.Region);
+
+            var datagram = new byte[] { 4, 0, 0, 0, 7, 7 };
+            var receive = Task.Run(() => ReceiveOne(b), ct);
+            a.Send([datagram], [datagram.Length], MagicBind.SyntheticEndpoint(nodeB));
+            var (data, from) = await receive.WaitAsync(TimeSpan.FromSeconds(20), ct);
+            Assert.Equal(datagram, data);
+            Assert.Equal(MagicBind.SyntheticEndpoint(nodeA), from);
+        }
+        finally
+        {
+            dirOne.Delete(recursive: true);
+            dirTwo.Delete(recursive: true);
+        }
+    }
+
     private static RelayMap MapOf(params (string Code, RelayHost Host)[] regions) => new()
     {
         Regions = [.. regions.Select((r, i) => new RelayRegion
