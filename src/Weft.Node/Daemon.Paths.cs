@@ -48,7 +48,7 @@ public sealed partial class Daemon
         {
             if (!MagicPeerConfig.TryFromNode(node, out var config))
             {
-                // No disco key yet (a peer that never connected): WireGuard dials its netmap endpoint directly.
+                // A node key that does not parse (the netmap check refuses those; kept for safety).
                 continue;
             }
             configs.Add(config);

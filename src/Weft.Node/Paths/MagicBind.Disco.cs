@@ -232,6 +232,11 @@ public sealed partial class MagicBind
     /// </summary>
     private void Probe(MagicPeer peer)
     {
+        if (!peer.HasDisco)
+        {
+            // Nothing can be sealed to it yet; its packets go through the relay until its disco key arrives.
+            return;
+        }
         var now = _time.GetTimestamp();
         List<(UdpEndpoint To, ProbeSocket? Via, UInt128 TxId)> pings;
         bool callMeMaybe;

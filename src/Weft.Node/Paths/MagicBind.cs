@@ -165,7 +165,8 @@ public sealed partial class MagicBind : IBind
         {
             if (!old.ByNode.TryGetValue(config.NodeKey, out var peer) || peer.DiscoKey != config.DiscoKey)
             {
-                if (!DiscoCodec.TryDeriveKey(_discoPrivate, config.DiscoKey, out var shared))
+                Key32 shared = default;
+                if (config.DiscoKey != default && !DiscoCodec.TryDeriveKey(_discoPrivate, config.DiscoKey, out shared))
                 {
                     LogBadDiscoKey(_logger, config.NodeKey.ToString());
                     continue;
@@ -184,7 +185,10 @@ public sealed partial class MagicBind : IBind
             {
                 continue;
             }
-            byDisco.TryAdd(peer.DiscoKey, peer);
+            if (peer.HasDisco)
+            {
+                byDisco.TryAdd(peer.DiscoKey, peer);
+            }
         }
         _peers = new PeerTable(bySynthetic, byNode, byDisco);
         foreach (var gone in old.ByNode.Values)

@@ -25,6 +25,9 @@ internal sealed class MagicPeer
 
     public DiscoPublic DiscoKey { get; }
 
+    /// <summary>False until the peer's disco key is known: then it is reached through the relay only, without probing.</summary>
+    public bool HasDisco => DiscoKey != default;
+
     /// <summary>The disco key of the pair (see <see cref="DiscoCodec"/>).</summary>
     public Key32 SharedKey { get; }
 

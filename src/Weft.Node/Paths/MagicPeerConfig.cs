@@ -9,15 +9,17 @@ namespace Weft.Node.Paths;
 /// </summary>
 public sealed record MagicPeerConfig(NodePublic NodeKey, DiscoPublic DiscoKey, IReadOnlyList<UdpEndpoint> Endpoints, bool HardNat = false)
 {
-    /// <summary>Builds from a netmap node; endpoints that do not parse are skipped; false when a key does not parse.</summary>
+    /// <summary>Builds from a netmap node; endpoints that do not parse are skipped; a missing disco key leaves <see cref="DiscoKey"/> default; false when the node key does not parse.</summary>
     public static bool TryFromNode(Weft.Core.Control.Node node, out MagicPeerConfig config)
     {
         ArgumentNullException.ThrowIfNull(node);
         config = null!;
-        if (!NodePublic.TryParse(node.NodeKey, out var nodeKey) || !DiscoPublic.TryParse(node.DiscoKey, out var discoKey))
+        if (!NodePublic.TryParse(node.NodeKey, out var nodeKey))
         {
             return false;
         }
+        // A peer that has not told control its disco key yet is still reached through the relay (no disco until it does).
+        var discoKey = DiscoPublic.TryParse(node.DiscoKey, out var parsed) ? parsed : default;
         var endpoints = new List<UdpEndpoint>(node.Endpoints.Count);
         foreach (var text in node.Endpoints)
         {

@@ -130,14 +130,16 @@ public sealed class EngineConfiguratorTests : IDisposable
     [Fact]
     public async Task Apply_SameEndpointAgain_DoesNotUndoARoam()
     {
-        _configurator.Apply([NodeB]);
-        var peerB = _a.Peers.Single();
+        // A peer with no device behind it: no answer can roam its endpoint back while the test looks.
+        var c = TestNodes.Make(3);
+        _configurator.Apply([c]);
+        var peerC = _a.Peers.Single();
         var roamed = UdpEndpoint.From(IPEndPoint.Parse("10.7.7.7:7777"));
-        Device.SetEndpoint(peerB, roamed);
+        Device.SetEndpoint(peerC, roamed);
 
-        _configurator.Apply([NodeB with { Online = false }]);
+        _configurator.Apply([c with { Online = false }]);
 
-        Assert.Equal(roamed, peerB.Endpoint);
+        Assert.Equal(roamed, peerC.Endpoint);
         await Task.CompletedTask;
     }
 

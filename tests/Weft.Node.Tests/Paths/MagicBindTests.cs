@@ -99,6 +99,26 @@ public sealed class MagicBindTests
     }
 
     [Fact]
+    public async Task PeerWithoutADiscoKeyYet_IsReachedThroughTheRelay_BothWays()
+    {
+        using var pair = new MagicPair(open: false);
+        pair.A.Open(0);
+        pair.B.Open(0);
+        // Each knows the other only by node key: control has not passed on a disco key yet.
+        pair.A.SetPeers([new MagicPeerConfig(pair.NodeB, default, [pair.RawB.LocalEndpoint])]);
+        pair.B.SetPeers([new MagicPeerConfig(pair.NodeA, default, [pair.RawA.LocalEndpoint])]);
+        Assert.True(pair.A.HasPeer(pair.NodeB));
+
+        var (data, from) = await MagicPair.SendAndReceive(pair.A, pair.B, MagicBind.SyntheticEndpoint(pair.NodeB), Datagram(1));
+        Assert.Equal(Datagram(1), data);
+        Assert.Equal(MagicBind.SyntheticEndpoint(pair.NodeA), from);
+        (data, _) = await MagicPair.SendAndReceive(pair.B, pair.A, MagicBind.SyntheticEndpoint(pair.NodeA), Datagram(2));
+        Assert.Equal(Datagram(2), data);
+        Assert.Equal("relay test", pair.A.PeerPath(pair.NodeB)!.ToString());
+        Assert.Equal(0, pair.A.RelayUnknownSource + pair.B.RelayUnknownSource);
+    }
+
+    [Fact]
     public void NonSyntheticEndpoint_IsPlainUdp()
     {
         using var pair = new MagicPair();
