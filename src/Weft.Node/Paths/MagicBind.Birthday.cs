@@ -44,8 +44,9 @@ public sealed partial class MagicBind
         var opening = false;
         lock (peer.Gate)
         {
-            if (selfHard == peer.HardNat)
+            if (selfHard == peer.HardNat || (selfHard && peer.PortMapped))
             {
+                // (A port-mapped peer takes our pings from any port: ordinary disco reaches it.)
                 // Both easy: ordinary disco opens the pair. Both hard: no guess can (only a port mapping or the relay).
                 return;
             }

@@ -176,6 +176,7 @@ public sealed partial class MagicBind : IBind
             lock (peer.Gate)
             {
                 peer.HardNat = config.HardNat;
+                peer.PortMapped = config.PortMapped;
                 foreach (var endpoint in config.Endpoints)
                 {
                     peer.AddCandidate(endpoint, fromNetmap: true);

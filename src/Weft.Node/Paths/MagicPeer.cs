@@ -65,6 +65,9 @@ internal sealed class MagicPeer
     /// <summary>When <see cref="LastInitiation"/> was sent; 0 once resent or never.</summary>
     public long LastInitiationAt;
 
+    /// <summary>The peer holds a router port mapping: its mapped endpoint takes anyone's pings, so no birthday probing.</summary>
+    public bool PortMapped;
+
     /// <summary>When the current (or last) birthday attempt began; 0 when none was made.</summary>
     public long BirthdayStarted;
 

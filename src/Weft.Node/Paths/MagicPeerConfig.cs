@@ -5,9 +5,10 @@ namespace Weft.Node.Paths;
 
 /// <summary>
 /// One peer as <see cref="MagicBind.SetPeers"/> takes it: keys, the endpoints the netmap lists, and whether the peer
-/// reported a hard NAT (which makes an easy-NAT node spray it with birthday pings).
+/// reported a hard NAT (which makes an easy-NAT node spray it with birthday pings) or holds a router port mapping
+/// (reachable from anywhere at that port: no birthday probing needed towards it).
 /// </summary>
-public sealed record MagicPeerConfig(NodePublic NodeKey, DiscoPublic DiscoKey, IReadOnlyList<UdpEndpoint> Endpoints, bool HardNat = false)
+public sealed record MagicPeerConfig(NodePublic NodeKey, DiscoPublic DiscoKey, IReadOnlyList<UdpEndpoint> Endpoints, bool HardNat = false, bool PortMapped = false)
 {
     /// <summary>Builds from a netmap node; endpoints that do not parse are skipped; a missing disco key leaves <see cref="DiscoKey"/> default; false when the node key does not parse.</summary>
     public static bool TryFromNode(Weft.Core.Control.Node node, out MagicPeerConfig config)
@@ -28,7 +29,8 @@ public sealed record MagicPeerConfig(NodePublic NodeKey, DiscoPublic DiscoKey, I
                 endpoints.Add(endpoint);
             }
         }
-        config = new MagicPeerConfig(nodeKey, discoKey, endpoints, node.HostInfo.NetInfo?.MappingVariesByDestination == true);
+        var info = node.HostInfo.NetInfo;
+        config = new MagicPeerConfig(nodeKey, discoKey, endpoints, info?.MappingVariesByDestination == true, info is { PortMapping.Length: > 0 });
         return true;
     }
 }

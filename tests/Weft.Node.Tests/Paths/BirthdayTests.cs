@@ -58,9 +58,9 @@ public sealed class BirthdayTests
     }
 
     [Fact]
-    public void BothEasy_OrBothHard_NoBirthdayProbing()
+    public void BothEasy_OrBothHard_OrAPortMappedPeer_NoBirthdayProbing()
     {
-        foreach (var (selfHard, peerHard) in new[] { (false, false), (true, true) })
+        foreach (var (selfHard, peerHard, peerMapped) in new[] { (false, false, false), (true, true, false), (true, false, true) })
         {
             var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
             var relay = new FakeRelay();
@@ -69,7 +69,7 @@ public sealed class BirthdayTests
             var sent = new RecordingBind();
             using var bind = new MagicBind(sent, relay.Link(self), PrivateKey.Generate(), self, NullLogger.Instance, time) { HardNat = selfHard };
             bind.Open(0);
-            bind.SetPeers([new MagicPeerConfig(peer, new DiscoPublic(PrivateKey.Generate().PublicKey()), [PeerPublic], HardNat: peerHard)]);
+            bind.SetPeers([new MagicPeerConfig(peer, new DiscoPublic(PrivateKey.Generate().PublicKey()), [PeerPublic], HardNat: peerHard, PortMapped: peerMapped)]);
             bind.Send([new byte[] { 4, 0, 0, 0 }], [4], MagicBind.SyntheticEndpoint(peer));
             time.Advance(TimeSpan.FromSeconds(3));
 
