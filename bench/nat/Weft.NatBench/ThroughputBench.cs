@@ -19,6 +19,9 @@ internal sealed record ThroughputResult(string Path, string Test, double Megabit
 /// </summary>
 internal static class ThroughputBench
 {
+    /// <summary>UDP datagram size: fits the tunnel's 1280-byte MTU with IP and UDP headers.</summary>
+    private const int UdpPayload = 1200;
+
     public static async Task<IReadOnlyList<ThroughputResult>> RunAsync(int seconds, Action<string> log)
     {
         await using var lab = await NetworkLab.CreateAsync(log).ConfigureAwait(false);
@@ -62,13 +65,14 @@ internal static class ThroughputBench
         if (udp)
         {
             // Full rate, datagrams that fit the tunnel's 1280-byte MTU: packets per second is the figure.
-            arguments.AddRange(["-u", "-b", "0", "-l", "1200"]);
+            arguments.AddRange(["-u", "-b", "0", "-l", UdpPayload.ToString(CultureInfo.InvariantCulture)]);
         }
         var run = await Iperf3.RunClientAsync(a.Host.Namespace, target, arguments).ConfigureAwait(false);
         var cpu = ProcessCpu.Seconds(tailnet.Control.Process.Id) - before;
         // The path during the run, read right after it (iperf3 kept the peer active throughout).
         var path = await PairBench.PathAsync(a, b).ConfigureAwait(false);
-        var packetsPerSecond = udp ? (run.Packets - run.LostPackets) / (double)seconds : double.NaN;
+        // Every datagram carries 1200 bytes: received bytes give the packets (iperf3 3.12 reports UDP as sum_received).
+        var packetsPerSecond = udp ? run.ReceivedBytes / (double)UdpPayload / seconds : double.NaN;
         return new ThroughputResult(path, udp ? "UDP 1200 B" : "TCP", run.ReceivedBitsPerSecond / 1e6, packetsPerSecond, run.ReceivedBytes, cpu);
     }
 }
