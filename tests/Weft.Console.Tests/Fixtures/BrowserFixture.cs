@@ -70,7 +70,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.ClickAsync("#sso");
         await page.FillAsync("#login_email", email);
         await page.ClickAsync("#provider_signin");
-        await page.WaitForURLAsync("**/admin/machines**");
+        // Only the navigation itself: the page's "load" event can lag behind under load, and LiveAsync below waits
+        // for what matters (the interactive circuit).
+        await page.WaitForURLAsync("**/admin/machines**", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
         await LiveAsync(page);
         return page;
     }
