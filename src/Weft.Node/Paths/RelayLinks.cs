@@ -225,14 +225,25 @@ public sealed partial class RelayLinks : IRelayLink, IAsyncDisposable
         {
             return false;
         }
-        var relay = region.Relays[0];
-        Key32? relayKey = relay.PublicKey.Length > 0 && Key32.TryParseHex(relay.PublicKey, out var parsed) ? parsed : null;
-        var client = new RelayClient(new RelayClientOptions { Url = url, RelayPublic = relayKey }, key, _loggers.CreateLogger<RelayClient>(), _time);
+        // The region's first relay, then the others in turn when a connection fails: they mesh, so each reaches the same peers.
+        var alternates = new List<RelayAddress>();
+        foreach (var other in region.Relays.Skip(1))
+        {
+            if (Uri.TryCreate(other.Url, UriKind.Absolute, out var otherUrl))
+            {
+                alternates.Add(new RelayAddress(otherUrl, KeyOf(other)));
+            }
+        }
+        var client = new RelayClient(new RelayClientOptions { Url = url, RelayPublic = KeyOf(region.Relays[0]), Alternates = alternates },
+            key, _loggers.CreateLogger<RelayClient>(), _time);
         client.Start(onPacket);
         _clients[code] = client;
         LogConnecting(_logger, code, url.ToString());
         return true;
     }
+
+    private static Key32? KeyOf(RelayNode relay) =>
+        relay.PublicKey.Length > 0 && Key32.TryParseHex(relay.PublicKey, out var parsed) ? parsed : null;
 
     // Caller holds _gate.
     private void Publish() => _snapshot = new Dictionary<string, RelayClient>(_clients, StringComparer.Ordinal);

@@ -42,6 +42,9 @@ public sealed partial class RelayClient : IAsyncDisposable
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>The relay of the last successful connect (the options' URL or one of its alternates); null before any.</summary>
+    public Uri? CurrentUrl { get; private set; }
+
     /// <summary>True while connected and authenticated.</summary>
     public bool IsConnected => _queue is not null;
 
@@ -129,18 +132,24 @@ public sealed partial class RelayClient : IAsyncDisposable
     private async Task RunAsync(CancellationToken ct)
     {
         var backoff = _options.FirstBackoff;
+        RelayAddress[] relays = [new RelayAddress(_options.Url, _options.RelayPublic), .. _options.Alternates];
+        var next = 0;
         while (!ct.IsCancellationRequested)
         {
+            var relay = relays[next];
+            // Whatever happens to this connection, the next attempt goes to the region's next relay (if it has one).
+            next = (next + 1) % relays.Length;
             try
             {
-                var relayKey = _options.RelayPublic ?? await RelayTransport.FetchKeyAsync(_options.Url, ct).ConfigureAwait(false);
+                var relayKey = relay.PublicKey ?? await RelayTransport.FetchKeyAsync(relay.Url, ct).ConfigureAwait(false);
                 await using var transport = _options.Dial is { } dial
                     ? await dial(_nodeKey.Key, relayKey, ct).ConfigureAwait(false)
-                    : await RelayTransport.ConnectAsync(_options.Url, _nodeKey.Key, relayKey, ClientKind.Node, default, _options.CertificateValidation, ct).ConfigureAwait(false);
+                    : await RelayTransport.ConnectAsync(relay.Url, _nodeKey.Key, relayKey, ClientKind.Node, default, _options.CertificateValidation, ct).ConfigureAwait(false);
                 backoff = _options.FirstBackoff;
-                LogConnected(_options.Url);
+                CurrentUrl = relay.Url;
+                LogConnected(relay.Url);
                 await RunConnectedAsync(transport, ct).ConfigureAwait(false);
-                LogDisconnected(_options.Url, "closed by the relay");
+                LogDisconnected(relay.Url, "closed by the relay");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -148,7 +157,7 @@ public sealed partial class RelayClient : IAsyncDisposable
             }
             catch (Exception ex) when (ex is RelayProtocolException or IOException or System.Net.Sockets.SocketException or HttpRequestException or OperationCanceledException)
             {
-                LogDisconnected(_options.Url, ex.Message);
+                LogDisconnected(relay.Url, ex.Message);
             }
 
             try

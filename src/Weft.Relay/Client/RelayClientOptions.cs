@@ -12,6 +12,12 @@ public sealed class RelayClientOptions
     /// <summary>The relay's public key, from the relay map; when unset it is fetched from the relay's key endpoint on each connect (trust on first use).</summary>
     public Key32? RelayPublic { get; init; }
 
+    /// <summary>
+    /// Other relays of the same region (they mesh, so any of them reaches the same peers): when a connection to the
+    /// current one fails or ends, the client moves on to the next, round-robin, starting from <see cref="Url"/>.
+    /// </summary>
+    public IReadOnlyList<RelayAddress> Alternates { get; init; } = [];
+
     /// <summary>Packets queued for sending before new ones are dropped. Defaults to 1024.</summary>
     public int SendQueuePackets { get; init; } = 1024;
 
@@ -27,3 +33,6 @@ public sealed class RelayClientOptions
     /// <summary>For tests: opens and authenticates a connection some other way than dialling <see cref="Url"/> (in memory, through a proxy stream).</summary>
     internal Func<Key32, Key32, CancellationToken, Task<RelayTransport>>? Dial { get; init; }
 }
+
+/// <summary>One relay a client may connect to: its URL and, when the relay map gives it, its public key.</summary>
+public sealed record RelayAddress(Uri Url, Key32? PublicKey);

@@ -75,6 +75,44 @@ public sealed class RealRelayTests
         Assert.Equal(MagicBind.SyntheticEndpoint(pair.NodeA), from);
     }
 
+    [Fact]
+    public async Task RegionWhoseFirstRelayIsDown_IsReachedThroughItsNextRelay()
+    {
+        var dir = Directory.CreateTempSubdirectory("weft-paths-relay-");
+        try
+        {
+            await using var host = await RelayHost.StartAsync(new RelayHostOptions { Listen = "http://127.0.0.1:0", DataDir = dir.FullName, StunPort = null }, ct: Ct);
+            var map = new RelayMap
+            {
+                Regions =
+                [
+                    new RelayRegion
+                    {
+                        Id = 1,
+                        Code = "lab",
+                        Relays =
+                        [
+                            new RelayNode { Url = "http://127.0.0.1:1/" },
+                            new RelayNode { Url = host.Address.ToString(), PublicKey = host.Relay.Server.PublicKey.ToHex() },
+                        ],
+                    },
+                ],
+            };
+            await using var links = new RelayLinks(NullLoggerFactory.Instance);
+            links.Start((_, _) => { });
+            links.Configure(map, PrivateKey.Generate());
+
+            await links.WaitHomeConnectedAsync(Ct);
+
+            Assert.True(links.HomeConnected);
+            Assert.Equal("lab", links.Region);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     private static (byte[] Data, UdpEndpoint From) ReceiveOne(MagicBind bind)
     {
         var buffers = new[] { new byte[65536] };

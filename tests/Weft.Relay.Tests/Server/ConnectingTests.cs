@@ -1,3 +1,6 @@
+using Weft.Core.Keys;
+using Weft.Relay.Client;
+
 namespace Weft.Relay.Tests.Server;
 
 /// <summary>What a client does with packets while its connection to the relay is still being made.</summary>
@@ -46,5 +49,29 @@ public sealed class ConnectingTests
         {
             Assert.Equal(new byte[] { (byte)i }, (await b.NextAsync()).Packet);
         }
+    }
+
+    [Fact]
+    public async Task FirstRelayOfTheRegionDown_TheClientMovesToTheNext_AndPacketsFlow()
+    {
+        await using var relay = await TestRelay.StartAsync();
+        await using var b = relay.Connect();
+        await b.Client.WaitConnectedAsync(Ct);
+        // Nothing listens on the first address: connecting there fails at once, so the client tries the alternate.
+        var down = new Uri("http://127.0.0.1:1/");
+        await using var a = TestNode.Start(new RelayClientOptions
+        {
+            Url = down,
+            Alternates = [new RelayAddress(relay.Url, relay.Server.PublicKey)],
+            FirstBackoff = TimeSpan.FromMilliseconds(50),
+            MaxBackoff = TimeSpan.FromMilliseconds(500),
+        }, PrivateKey.Generate());
+
+        await a.Client.WaitConnectedAsync(Ct);
+        Assert.Equal(relay.Url, a.Client.CurrentUrl);
+        Assert.True(a.Client.TrySend(b.Key, [9, 9]));
+        var (source, packet) = await b.NextAsync();
+        Assert.Equal(a.Key, source);
+        Assert.Equal(new byte[] { 9, 9 }, packet);
     }
 }
