@@ -210,7 +210,9 @@ public sealed class UpnpPortMapperTests
         Assert.Equal(PortMappingServices.Upnp, await mapper.ProbeAsync(TestContext.Current.CancellationToken));
         Assert.Equal(PortMappingProtocol.Upnp, (await mapper.MapAsync(TestContext.Current.CancellationToken))?.Protocol);
 
-        Assert.Equal(Ssdp.SearchTargets.Count, igd.Searches.Count);
+        // One round at most: the gateway's first answer ends discovery, so later targets of that round may not have
+        // reached the fake yet, and MapAsync reused what the probe found (one description fetch, no second round).
+        Assert.InRange(igd.Searches.Count, 1, Ssdp.SearchTargets.Count);
         Assert.Single(igd.Requests, r => r.Method == "GET");
     }
 
@@ -246,8 +248,8 @@ public sealed class UpnpPortMapperTests
         Assert.Equal(2, igd.Actions("AddPortMapping").Count());
         Assert.All(igd.Actions("AddPortMapping"), r => Assert.Equal("41641", r.Arguments["NewExternalPort"]));
         Assert.Equal(time.GetUtcNow() + TimeSpan.FromHours(2), mapper.Current?.Expires);
-        // The service found at first is reused: one search round only.
-        Assert.Equal(Ssdp.SearchTargets.Count, igd.Searches.Count);
+        // The service found at first is reused: one search round only (its later targets may still be in flight).
+        Assert.InRange(igd.Searches.Count, 1, Ssdp.SearchTargets.Count);
     }
 
     [Fact]
@@ -271,7 +273,8 @@ public sealed class UpnpPortMapperTests
         }
 
         Assert.Equal(1, mapper.Counters.Renewals);
-        Assert.Equal(2 * Ssdp.SearchTargets.Count, igd.Searches.Count);
+        // A second search round happened (the first answer of each round ends it, so some targets may be in flight).
+        Assert.InRange(igd.Searches.Count, 2, 2 * Ssdp.SearchTargets.Count);
         Assert.Equal("/ctl/moved", igd.Requests.Last().Path);
         Assert.Equal(NodePort, mapper.Current?.External.Port);
     }
