@@ -19,6 +19,9 @@ public sealed partial class Daemon
     /// <summary>How often netcheck runs while nothing else asks for it: NAT mappings and the nearest relay drift slowly.</summary>
     private static readonly TimeSpan NetcheckInterval = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long `weft netcheck` waits for a just-chosen home relay to connect before reporting.</summary>
+    private static readonly TimeSpan HomeSettleTime = TimeSpan.FromSeconds(3);
+
     /// <summary>The disco key of this daemon run: peers learn it from the netmap and seal path-discovery messages to it.</summary>
     private readonly PrivateKey _discoKey = PrivateKey.Generate();
 
@@ -212,6 +215,20 @@ public sealed partial class Daemon
                 "no relay map yet: run `weft up` (the coordination server sends the relays and STUN servers netcheck measures)");
         }
         var report = await NetcheckAsync(engine, map, ct).ConfigureAwait(false);
+        // The netcheck may just have moved the home to a nearer region: give that connection a moment, so the report
+        // says how the node stands rather than how it stood mid-switch.
+        using (var settle = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            settle.CancelAfter(HomeSettleTime);
+            try
+            {
+                await engine.Relays.WaitHomeConnectedAsync(settle.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // Not connected within the moment: the report says so.
+            }
+        }
         PortMappingLease? mapping;
         PortMappingServices services;
         lock (_lock)
